@@ -52,7 +52,8 @@ public:
     Json describe() const override {
         return Json{{"namespace", kNamespace},
                     {"inbound", {"HelpdeskVraag", "Doorverwijzing"}},
-                    {"outbound", {"referral_status"}}};
+                    {"outbound", {"referral_status"}},
+                    {"settings", Json::array()}};
     }
 
     DecodedDocument decode(std::string_view bytes) override {

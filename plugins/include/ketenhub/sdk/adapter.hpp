@@ -44,7 +44,10 @@ public:
     // Canonical outbound message -> native document. Throw Rejection when the
     // message lacks what the format needs.
     virtual std::string encode(const OutboundMessage& message) = 0;
-    // {"inbound":["HelpdeskVraag",...],"outbound":["referral_status",...]}
+    // {"namespace":"urn:...","inbound":["HelpdeskVraag",...],
+    //  "outbound":["referral_status",...],
+    //  "settings":[{"name":"signing-key","required":true,"description":"..."}]}
+    // The hub refuses a partner config with a setting not listed here.
     virtual Json describe() const = 0;
 };
 

@@ -210,6 +210,15 @@ inline void from_json(const Json& j, Problem& p) {
     p.message = j.at("message").get<std::string>();
 }
 
+// A record that is a full snapshot of something the partner keeps (an MbT
+// dossier): the newest version replaces the events of older versions of the
+// same scope, and an older version arriving late changes nothing. Versions
+// compare as strings, so use a sortable form ("20101103/EXP-0042").
+struct Snapshot {
+    std::string scope;    // e.g. "mbt-dossier:MBT-2010-0045"
+    std::string version;  // e.g. the export date + export id
+};
+
 // One record of a document (a single document is one record) and what
 // became of it in the adapter.
 struct Record {
@@ -218,10 +227,12 @@ struct Record {
     bool accepted = true;
     std::vector<Event> events;      // when accepted
     std::vector<Problem> problems;  // when rejected
+    std::optional<Snapshot> snapshot;
 };
 inline void to_json(Json& j, const Record& r) {
     j = Json{{"record_id", r.record_id}, {"line", r.line}, {"accepted", r.accepted},
              {"events", r.events}, {"problems", r.problems}};
+    if (r.snapshot) j["snapshot"] = Json{{"scope", r.snapshot->scope}, {"version", r.snapshot->version}};
 }
 inline void from_json(const Json& j, Record& r) {
     r.record_id = j.at("record_id").get<std::string>();
@@ -229,6 +240,8 @@ inline void from_json(const Json& j, Record& r) {
     r.accepted = j.at("accepted").get<bool>();
     if (auto it = j.find("events"); it != j.end()) r.events = it->get<std::vector<Event>>();
     if (auto it = j.find("problems"); it != j.end()) r.problems = it->get<std::vector<Problem>>();
+    if (auto it = j.find("snapshot"); it != j.end() && !it->is_null())
+        r.snapshot = Snapshot{it->at("scope").get<std::string>(), it->at("version").get<std::string>()};
 }
 
 // The result of decoding one native document that passed document-level
