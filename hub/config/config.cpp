@@ -1,0 +1,202 @@
+#include "config/config.hpp"
+
+#include "config_embedded.hpp"
+
+#include <ketenhub/sdk/xml.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ketenhub::config {
+namespace fs = std::filesystem;
+namespace x = sdk::xml;
+
+bool ListenerConfig::operator==(const ListenerConfig& o) const {
+    return address == o.address && port == o.port && threads == o.threads;
+}
+
+std::string_view schema_text() { return embedded::kConfigXsd; }
+
+std::string format_problems(const std::string& file, const std::vector<Problem>& problems) {
+    std::string out;
+    for (const auto& p : problems) {
+        out += file;
+        if (p.line > 0) out += ":" + std::to_string(p.line);
+        out += ": ";
+        if (!p.field.empty()) out += p.field + ": ";
+        out += p.message + "\n";
+    }
+    return out;
+}
+
+namespace {
+
+std::string resolve(const fs::path& base, const std::string& value) {
+    fs::path p(value);
+    return (p.is_absolute() ? p : (base / p)).lexically_normal().string();
+}
+
+std::string normalise_fingerprint(std::string s) {
+    std::string out;
+    for (char c : s)
+        if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+class Reader {
+public:
+    Reader(fs::path base, std::vector<Problem>& problems) : base_(std::move(base)), problems_(problems) {}
+
+    std::string attr(xmlNode* n, const char* name, const std::string& fallback = {}) {
+        return x::attr(n, name).value_or(fallback);
+    }
+    template <class T>
+    T number(xmlNode* n, const char* name, T fallback) {
+        auto v = x::attr(n, name);
+        if (!v) return fallback;
+        return static_cast<T>(std::stoull(*v));  // schema-validated digits
+    }
+    std::string path(xmlNode* n, const char* name, bool must_exist, const std::string& what) {
+        auto v = x::attr(n, name);
+        if (!v) return {};
+        std::string p = resolve(base_, *v);
+        if (must_exist) {
+            std::error_code ec;
+            if (!fs::exists(p, ec))
+                problems_.push_back({x::line_of(n), x::path_of(n) + "/@" + name, what + " " + p + " does not exist"});
+            else if (::access(p.c_str(), R_OK) != 0)
+                problems_.push_back({x::line_of(n), x::path_of(n) + "/@" + name, what + " " + p + " is not readable"});
+        }
+        return p;
+    }
+    void problem(xmlNode* n, const std::string& field, const std::string& message) {
+        problems_.push_back({x::line_of(n), field.empty() ? x::path_of(n) : field, message});
+    }
+    const fs::path& base() const { return base_; }
+
+private:
+    fs::path base_;
+    std::vector<Problem>& problems_;
+};
+
+}  // namespace
+
+Result<Config> load(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Error::invalid(file + ": cannot open configuration file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+
+    static const x::Schema schema(embedded::kConfigXsd, "config/ketenhub.xsd");
+    std::optional<x::Document> doc;
+    try {
+        doc.emplace(x::Document::parse_untrusted(text));
+    } catch (const sdk::Rejection& r) {
+        return Error::invalid(format_problems(file, r.problems()), r.problems());
+    }
+    if (auto problems = schema.validate(*doc); !problems.empty())
+        return Error::invalid(format_problems(file, problems), problems);
+
+    Config c;
+    c.file = fs::absolute(file).lexically_normal().string();
+    std::vector<Problem> problems;
+    Reader r(fs::path(c.file).parent_path(), problems);
+    xmlNode* root = doc->root();
+
+    if (xmlNode* node = x::child(root, "node")) c.node_id = r.attr(node, "id");
+    if (xmlNode* logging = x::child(root, "logging")) c.log_level = r.attr(logging, "level", "info");
+
+    xmlNode* listener = x::child(root, "listener");
+    auto& l = c.listener;
+    l.address = r.attr(listener, "address");
+    l.port = r.number<uint16_t>(listener, "port", 0);
+    l.threads = r.number<unsigned>(listener, "threads", 2);
+    if (l.threads > 64) r.problem(listener, x::path_of(listener) + "/@threads", "at most 64 threads");
+    xmlNode* tls = x::child(listener, "tls");
+    l.tls.client_ca = r.path(tls, "client-ca", true, "client CA file");
+    l.tls.certificate = r.path(tls, "certificate", true, "certificate file");
+    l.tls.private_key = r.path(tls, "private-key", true, "private key file");
+    if (xmlNode* limits = x::child(listener, "limits")) {
+        l.max_connections = r.number<size_t>(limits, "max-connections", l.max_connections);
+        l.max_body_bytes = r.number<size_t>(limits, "max-body-bytes", l.max_body_bytes);
+        l.max_header_bytes = r.number<size_t>(limits, "max-header-bytes", l.max_header_bytes);
+    }
+    if (xmlNode* t = x::child(listener, "timeouts")) {
+        using ms = std::chrono::milliseconds;
+        l.handshake_timeout = ms(r.number<long>(t, "handshake-ms", 5000));
+        l.read_timeout = ms(r.number<long>(t, "read-ms", 15000));
+        l.write_timeout = ms(r.number<long>(t, "write-ms", 15000));
+        l.idle_timeout = ms(r.number<long>(t, "idle-ms", 30000));
+        l.shutdown_timeout = ms(r.number<long>(t, "shutdown-ms", 10000));
+    }
+
+    xmlNode* sqlite = x::child(x::child(root, "storage"), "sqlite");
+    c.sqlite.path = r.path(sqlite, "path", false, "");
+    c.sqlite.synchronous_full = r.attr(sqlite, "synchronous", "full") == "full";
+    c.sqlite.max_batch = r.number<size_t>(sqlite, "max-batch", 256);
+    if (fs::path dir = fs::path(c.sqlite.path).parent_path(); !dir.empty()) {
+        std::error_code ec;
+        if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+            r.problem(sqlite, x::path_of(sqlite) + "/@path", dir.string() + " is not a directory");
+    }
+
+    xmlNode* reference = x::child(root, "reference");
+    c.reference_dir = r.path(reference, "directory", true, "reference directory");
+    c.iso3166_json = r.path(reference, "iso3166", false, "");
+    if (c.iso3166_json.empty()) c.iso3166_json = "/usr/share/iso-codes/json/iso_3166-1.json";
+    if (!fs::exists(c.iso3166_json))
+        r.problem(reference, x::path_of(reference) + "/@iso3166",
+                  "ISO 3166-1 data " + c.iso3166_json + " does not exist (install Debian package iso-codes)");
+    if (fs::is_directory(c.reference_dir) && !fs::exists(fs::path(c.reference_dir) / "country-names.txt"))
+        r.problem(reference, x::path_of(reference) + "/@directory",
+                  c.reference_dir + " has no country-names.txt (the partners' country crosswalk)");
+
+    xmlNode* plugins = x::child(root, "plugins");
+    c.plugin_dir = r.path(plugins, "directory", true, "plugin directory");
+
+    std::map<std::string, std::string> identity_owner;
+    for (xmlNode* p : x::children(root, "partner")) {
+        PartnerConfig pc;
+        pc.line = x::line_of(p);
+        pc.code = r.attr(p, "code");
+        pc.name = r.attr(p, "name", pc.code);
+        for (xmlNode* cert : x::children(p, "certificate")) {
+            CertificateIdentity id;
+            id.line = x::line_of(cert);
+            id.subject = x::attr(cert, "subject");
+            if (auto fp = x::attr(cert, "sha256")) id.sha256 = normalise_fingerprint(*fp);
+            if (!id.subject && !id.sha256) {
+                r.problem(cert, "", "a certificate identity needs a subject, a sha256 fingerprint, or both");
+                continue;
+            }
+            std::string key = id.subject.value_or("*") + "|" + id.sha256.value_or("*");
+            if (auto [it, fresh] = identity_owner.emplace(key, pc.code); !fresh)
+                r.problem(cert, "", "this certificate identity is already mapped to partner '" + it->second +
+                                        "'; a certificate must map to exactly one partner");
+            pc.certificates.push_back(std::move(id));
+        }
+        xmlNode* adapter = x::child(p, "adapter");
+        pc.adapter_line = x::line_of(adapter);
+        std::string plugin = r.attr(adapter, "plugin");
+        pc.plugin_path = plugin.find('/') == std::string::npos ? resolve(c.plugin_dir, plugin) : resolve(r.base(), plugin);
+        if (!fs::exists(pc.plugin_path))
+            r.problem(adapter, x::path_of(adapter) + "/@plugin", "plugin " + pc.plugin_path + " does not exist");
+        for (xmlNode* s : x::children(adapter, "setting")) {
+            std::string name = r.attr(s, "name");
+            if (pc.settings.count(name)) r.problem(s, x::path_of(s) + "/@name", "setting '" + name + "' is given twice");
+            pc.settings[name] = r.attr(s, "value");
+            pc.setting_lines[name] = x::line_of(s);
+        }
+        c.partners.push_back(std::move(pc));
+    }
+
+    if (!problems.empty()) return Error::invalid(format_problems(c.file, problems), problems);
+    return c;
+}
+
+}  // namespace ketenhub::config

@@ -1,0 +1,85 @@
+// The daemon's configuration: XML validated against config/ketenhub.xsd
+// (compiled into the binary), then checked for what a schema cannot say
+// (files that must exist, identities that must be unique). Every problem is
+// reported as "file:line: field: message".
+#pragma once
+
+#include "common/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ketenhub::config {
+
+struct TlsFiles {
+    std::string client_ca;
+    std::string certificate;
+    std::string private_key;
+};
+
+struct ListenerConfig {
+    std::string address;
+    uint16_t port = 0;
+    unsigned threads = 2;
+    size_t max_connections = 1024;
+    size_t max_body_bytes = 1 << 20;
+    size_t max_header_bytes = 16 << 10;
+    std::chrono::milliseconds handshake_timeout{5000};
+    std::chrono::milliseconds read_timeout{15000};
+    std::chrono::milliseconds write_timeout{15000};
+    std::chrono::milliseconds idle_timeout{30000};
+    std::chrono::milliseconds shutdown_timeout{10000};
+    TlsFiles tls;
+    bool operator==(const ListenerConfig&) const;
+};
+
+struct SqliteConfig {
+    std::string path;
+    bool synchronous_full = true;
+    size_t max_batch = 256;
+};
+
+struct CertificateIdentity {
+    std::optional<std::string> subject;  // RFC 2253, e.g. "CN=coa,OU=Partners,O=Ketenhub Development"
+    std::optional<std::string> sha256;   // lower-case hex without colons
+    long line = 0;
+};
+
+struct PartnerConfig {
+    std::string code;
+    std::string name;
+    std::vector<CertificateIdentity> certificates;
+    std::string plugin_path;  // resolved
+    std::map<std::string, std::string> settings;
+    std::map<std::string, long> setting_lines;
+    long line = 0;
+    long adapter_line = 0;
+};
+
+struct Config {
+    std::string file;  // the file it was read from
+    std::string node_id = "ketenhub-1";
+    std::string log_level = "info";
+    ListenerConfig listener;
+    SqliteConfig sqlite;
+    std::string reference_dir;
+    std::string iso3166_json;
+    std::string plugin_dir;
+    std::vector<PartnerConfig> partners;
+};
+
+// Reads, validates and resolves a configuration file. Does not load plugins
+// (see partners::PartnerRegistry::build) or TLS material (net::make_server_tls).
+Result<Config> load(const std::string& path);
+
+// "file:line: field: message" for each problem, one per line.
+std::string format_problems(const std::string& file, const std::vector<Problem>& problems);
+
+// The compiled-in XSD text (config/ketenhub.xsd).
+std::string_view schema_text();
+
+}  // namespace ketenhub::config

@@ -1,0 +1,157 @@
+#include "daemon/daemon.hpp"
+
+#include "api/partner_api.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "config/config.hpp"
+#include "net/https_server.hpp"
+#include "partners/partner_registry.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <libxml/parser.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <pthread.h>
+
+namespace ketenhub::daemon {
+
+namespace {
+
+xmlParserInputPtr refuse_external_entity(const char* url, const char*, xmlParserCtxtPtr) {
+    metrics::counter("xml_external_entity_refused_total").inc();
+    log::warn("xml_external_entity_refused", {{"url", url ? url : ""}});
+    return nullptr;
+}
+
+log::Level level_of(const std::string& s) {
+    if (s == "debug") return log::Level::Debug;
+    if (s == "warn") return log::Level::Warn;
+    if (s == "error") return log::Level::Error;
+    return log::Level::Info;
+}
+
+struct Loaded {
+    config::Config config;
+    std::shared_ptr<const partners::PartnerRegistry> registry;
+    std::shared_ptr<net::TlsContext> tls;
+};
+
+// Everything serve needs from a config file, or the reasons it cannot be had.
+Result<Loaded> load_all(const std::string& path) {
+    auto cfg = config::load(path);
+    if (!cfg) return cfg.error();
+    auto tls = net::make_server_tls(cfg->listener.tls);
+    auto registry = partners::PartnerRegistry::build(*cfg);
+    std::string problems;
+    if (!tls) problems += cfg->file + ": " + tls.error().message + "\n";
+    if (!registry) problems += registry.error().message;
+    if (!problems.empty()) return Error::invalid(problems);
+    return Loaded{std::move(*cfg), *registry, *tls};
+}
+
+}  // namespace
+
+void harden_libxml2() {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(&refuse_external_entity);
+}
+
+int check_config(const std::string& path) {
+    harden_libxml2();
+    auto loaded = load_all(path);
+    if (!loaded) {
+        std::fprintf(stderr, "%s", loaded.error().message.c_str());
+        if (loaded.error().message.empty() || loaded.error().message.back() != '\n') std::fputc('\n', stderr);
+        return 1;
+    }
+    std::printf("%s: OK: listener %s:%u, storage sqlite %s, %zu partner(s)\n", loaded->config.file.c_str(),
+                loaded->config.listener.address.c_str(), loaded->config.listener.port, loaded->config.sqlite.path.c_str(),
+                loaded->registry->all().size());
+    for (const auto& p : loaded->registry->all())
+        std::printf("  partner %-4s adapter %s %s (%s)\n", p->code.c_str(), p->adapter->library().name().c_str(),
+                    p->adapter->library().version().c_str(), p->adapter->library().path().c_str());
+    return 0;
+}
+
+int serve(const std::string& path) {
+    // Signals are taken synchronously by the main thread; every thread
+    // started from here on inherits the blocked mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    harden_libxml2();
+    auto loaded = load_all(path);
+    if (!loaded) {
+        std::fprintf(stderr, "ketenhub: cannot start, the configuration has problems:\n%s", loaded.error().message.c_str());
+        return 2;
+    }
+    auto current = std::move(*loaded);
+    log::set_component(current.config.node_id);
+    log::set_min_level(level_of(current.config.log_level));
+
+    store::SqliteOptions so{current.config.sqlite.path, current.config.sqlite.synchronous_full, current.config.sqlite.max_batch};
+    auto store = store::open_sqlite(so);
+    if (!store) {
+        std::fprintf(stderr, "ketenhub: cannot start: %s\n", store.error().message.c_str());
+        return 2;
+    }
+
+    SystemClock clock;
+    api::PartnerApi api(**store, clock, current.registry);
+    net::HttpsServer server(current.config.listener, current.tls,
+                            [&api](net::HttpRequest rq, const net::Peer& peer, net::Respond respond) {
+                                api.handle(std::move(rq), peer, std::move(respond));
+                            });
+    if (auto started = server.start(); !started) {
+        std::fprintf(stderr, "ketenhub: cannot start: %s\n", started.error().message.c_str());
+        return 2;
+    }
+    sdk::Json partner_codes = sdk::Json::array();
+    for (const auto& p : current.registry->all()) partner_codes.push_back(p->code);
+    log::info("listening", {{"address", current.config.listener.address}, {"port", server.port()},
+                            {"config", current.config.file}, {"store", current.config.sqlite.path},
+                            {"partners", partner_codes}});
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            log::info("reload_requested", {{"config", path}});
+            auto next = load_all(path);
+            if (!next) {
+                metrics::counter("reload_refused_total").inc();
+                log::error("reload_refused", {{"config", path}, {"reason", next.error().message},
+                                              {"note", "the previous configuration stays in force"}});
+                continue;
+            }
+            if (!(next->config.listener == current.config.listener))
+                log::warn("reload_listener_unchanged", {{"note", "listener address, port and threads change on restart only"}});
+            if (next->config.sqlite.path != current.config.sqlite.path)
+                log::warn("reload_storage_unchanged", {{"note", "the storage path changes on restart only"}});
+            server.replace_tls(next->tls);
+            api.replace_registry(next->registry);
+            log::set_min_level(level_of(next->config.log_level));
+            current.registry = next->registry;
+            current.tls = next->tls;
+            metrics::counter("reloads_total").inc();
+            log::info("reloaded", {{"config", path}, {"partners", next->registry->all().size()}});
+            continue;
+        }
+        log::info("shutting_down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                    {"in_flight_connections", server.active_connections()}});
+        bool clean = server.drain(current.config.listener.shutdown_timeout);
+        (*store)->close();
+        log::info("stopped", {{"clean", clean}, {"metrics", metrics::render_prometheus()}});
+        return 0;
+    }
+}
+
+}  // namespace ketenhub::daemon

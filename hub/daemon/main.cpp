@@ -1,0 +1,57 @@
+// ketenhub: the integration hub of the return chain.
+//   ketenhub serve --config FILE
+//   ketenhub config check --config FILE
+//   ketenhub version
+#include "daemon/daemon.hpp"
+
+#include <ketenhub/plugin_abi.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage:\n"
+                 "  ketenhub serve --config FILE          run the hub in the foreground\n"
+                 "  ketenhub config check --config FILE   validate config, certificates and plugins\n"
+                 "  ketenhub version\n");
+}
+
+// Finds "--name VALUE" or "--name=VALUE".
+std::string option(const std::vector<std::string>& args, const std::string& name) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == name && i + 1 < args.size()) return args[i + 1];
+        if (args[i].rfind(name + "=", 0) == 0) return args[i].substr(name.size() + 1);
+    }
+    return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        usage(args.empty() ? stderr : stdout);
+        return args.empty() ? 64 : 0;
+    }
+    if (args[0] == "version") {
+        std::printf("ketenhub %s (adapter ABI %d.%d)\n", KETENHUB_VERSION, KH_ABI_MAJOR, KH_ABI_MINOR);
+        return 0;
+    }
+    const std::string config = option(args, "--config");
+    if (args[0] == "serve") {
+        if (config.empty()) return usage(stderr), 64;
+        return ketenhub::daemon::serve(config);
+    }
+    if (args[0] == "config" && args.size() > 1 && args[1] == "check") {
+        if (config.empty()) return usage(stderr), 64;
+        return ketenhub::daemon::check_config(config);
+    }
+    std::fprintf(stderr, "ketenhub: unknown command '%s'\n", args[0].c_str());
+    usage(stderr);
+    return 64;
+}

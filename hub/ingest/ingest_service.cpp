@@ -1,0 +1,109 @@
+#include "ingest/ingest_service.hpp"
+
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+#include <algorithm>
+
+namespace ketenhub::ingest {
+
+net::HttpResponse problem(unsigned status, const std::string& type, const std::string& title, const std::string& detail,
+                          const std::vector<Problem>& errors) {
+    sdk::Json body{{"type", "urn:ketenhub:problem:" + type}, {"title", title}, {"status", status}, {"detail", detail}};
+    if (!errors.empty()) body["errors"] = errors;
+    net::HttpResponse r;
+    r.status = status;
+    r.content_type = "application/problem+json";
+    r.body = body.dump(-1, ' ', false, sdk::Json::error_handler_t::replace);
+    return r;
+}
+
+bool is_xml_media_type(const std::string& content_type) {
+    std::string base = content_type.substr(0, content_type.find(';'));
+    base.erase(std::remove_if(base.begin(), base.end(), [](unsigned char c) { return std::isspace(c); }), base.end());
+    std::transform(base.begin(), base.end(), base.begin(), [](unsigned char c) { return std::tolower(c); });
+    return base == "application/xml" || base == "text/xml";
+}
+
+namespace {
+std::string summary(const std::vector<Problem>& problems) {
+    std::string s;
+    for (const auto& p : problems) {
+        if (!s.empty()) s += "; ";
+        if (p.line > 0) s += "line " + std::to_string(p.line) + ": ";
+        if (!p.field.empty()) s += p.field + ": ";
+        s += p.message;
+    }
+    return s;
+}
+}  // namespace
+
+void IngestService::submit(const partners::Partner& partner, const net::HttpRequest& request, const net::Peer& peer,
+                           net::Respond respond) {
+    const std::string label = "{partner=\"" + partner.code + "\"}";
+    metrics::counter("ingest_requests_total" + label).inc();
+    if (!is_xml_media_type(request.content_type)) {
+        metrics::counter("ingest_unsupported_media_type_total" + label).inc();
+        return respond(problem(415, "unsupported-media-type", "Unsupported media type",
+                               "send the document as application/xml or text/xml, not '" + request.content_type + "'"));
+    }
+
+    auto decoded = partner.adapter->decode(request.body);
+    if (auto* failure = std::get_if<plugin_host::AdapterFailure>(&decoded)) {
+        // The document content is never logged; the reason and the sender are.
+        if (failure->rejected) {
+            metrics::counter("ingest_rejected_total" + label).inc();
+            log::warn("document_rejected", {{"partner", partner.code}, {"certificate", peer.certificate.subject},
+                                            {"remote", peer.remote}, {"reason", failure->summary()}});
+            return respond(problem(422, "document-rejected", "Document rejected", summary(failure->problems),
+                                   failure->problems));
+        }
+        metrics::counter("ingest_adapter_failures_total" + label).inc();
+        log::error("adapter_failed", {{"partner", partner.code}, {"reason", failure->summary()}});
+        return respond(problem(500, "adapter-failed", "The partner's adapter failed",
+                               "the document could not be translated; it was not stored. Try again later"));
+    }
+    auto& doc = std::get<sdk::DecodedDocument>(decoded);
+
+    store::IngestRequest rq;
+    rq.receipt_id = random_uuid();
+    rq.partner = partner.code;
+    rq.body_sha256 = sha256_hex(request.body);
+    rq.message_id = doc.message_id;
+    rq.document_key = doc.batch || doc.message_id.empty() ? "sha256:" + rq.body_sha256 : doc.message_id;
+    rq.document_type = doc.document_type;
+    rq.content_type = request.content_type;
+    rq.body = request.body;
+    rq.received_at = clock_.now_rfc3339_millis();
+    rq.peer_identity = peer.certificate.subject + " sha256:" + peer.certificate.sha256;
+    rq.records = std::move(doc.records);
+
+    store_.ingest(std::move(rq), [respond = std::move(respond), code = partner.code, label,
+                                  subject = peer.certificate.subject](Result<store::IngestResult> r) {
+        if (!r) {
+            const auto& e = r.error();
+            if (e.kind == ErrorKind::Invalid) {
+                metrics::counter("ingest_rejected_total" + label).inc();
+                log::warn("document_rejected", {{"partner", code}, {"certificate", subject}, {"reason", summary(e.problems)}});
+                return respond(problem(422, "all-records-rejected", "Every record was rejected", summary(e.problems),
+                                       e.problems));
+            }
+            metrics::counter("ingest_store_failures_total" + label).inc();
+            auto p = problem(503, "store-unavailable", "Not stored", e.message + "; nothing was stored, send it again");
+            p.headers.emplace_back("Retry-After", "1");
+            return respond(std::move(p));
+        }
+        net::HttpResponse ok;
+        ok.status = r->duplicate ? 200 : 202;
+        ok.body = r->receipt.to_json().dump(-1, ' ', false, sdk::Json::error_handler_t::replace);
+        ok.headers.emplace_back("Location", "/v1/receipts/" + r->receipt.receipt_id);
+        metrics::counter(std::string(r->duplicate ? "ingest_duplicates_total" : "ingest_accepted_total") + label).inc();
+        log::info(r->duplicate ? "document_duplicate" : "document_accepted",
+                  {{"partner", code}, {"receipt_id", r->receipt.receipt_id}, {"message_id", r->receipt.message_id},
+                   {"document_type", r->receipt.document_type}, {"status", r->receipt.status}});
+        respond(std::move(ok));
+    });
+}
+
+}  // namespace ketenhub::ingest

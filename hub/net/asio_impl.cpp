@@ -1,0 +1,6 @@
+// Asio, Asio-SSL and Beast compiled once for the whole hub
+// (BOOST_ASIO_SEPARATE_COMPILATION / BOOST_BEAST_SEPARATE_COMPILATION):
+// every other file includes only their declarations.
+#include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
+#include <boost/beast/src.hpp>

@@ -1,0 +1,75 @@
+// The HTTPS listener with mutual TLS: one session type, written once, in the
+// manner of Beast's advanced_server_flex: a timeout on every operation, body
+// and header limits, a bounded number of connections, keep-alive, and a
+// graceful drain. Beast and Asio stay inside https_server.cpp.
+#pragma once
+
+#include "common/result.hpp"
+#include "config/config.hpp"
+#include "partners/partner_registry.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ketenhub::net {
+
+struct HttpRequest {
+    std::string method;
+    std::string target;
+    std::string content_type;
+    std::string body;
+};
+
+struct HttpResponse {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct Peer {
+    partners::PeerCertificate certificate;
+    std::string remote;  // "address:port"
+};
+
+using Respond = std::function<void(HttpResponse)>;
+// Called on an I/O thread; may answer later from any thread.
+using Handler = std::function<void(HttpRequest, const Peer&, Respond)>;
+
+// Server-side TLS material, ready for new connections. Opaque outside net/.
+class TlsContext;
+// TLS 1.2 and 1.3 only, client certificate required and verified against
+// the client CA. Errors name the file that is wrong.
+Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files);
+
+class HttpsServer {
+public:
+    HttpsServer(config::ListenerConfig listener, std::shared_ptr<TlsContext> tls, Handler handler);
+    ~HttpsServer();
+    HttpsServer(const HttpsServer&) = delete;
+    HttpsServer& operator=(const HttpsServer&) = delete;
+
+    // Binds, listens and starts the I/O threads.
+    Status start();
+    // The port actually bound (useful with port 0).
+    uint16_t port() const;
+    // New connections use this TLS material from now on; established
+    // connections keep theirs.
+    void replace_tls(std::shared_ptr<TlsContext> tls);
+    // Stops accepting, closes idle keep-alive connections, lets requests in
+    // flight finish and be answered, then stops. Returns true when every
+    // connection ended before the deadline.
+    bool drain(std::chrono::milliseconds deadline);
+    size_t active_connections() const;
+
+    struct Impl;  // defined in https_server.cpp
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ketenhub::net

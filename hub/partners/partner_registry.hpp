@@ -1,0 +1,46 @@
+// The partners the hub serves, as loaded from the configuration: who a client
+// certificate belongs to, and the adapter instance that speaks its format.
+// Immutable once built; a reload builds a new registry and swaps it in.
+#pragma once
+
+#include "config/config.hpp"
+#include "plugin_host/adapter_plugin.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ketenhub::partners {
+
+struct PeerCertificate {
+    std::string subject;  // RFC 2253
+    std::string sha256;   // lower-case hex of the DER encoding
+};
+
+struct Partner {
+    std::string code;
+    std::string name;
+    std::vector<config::CertificateIdentity> identities;
+    std::shared_ptr<plugin_host::AdapterInstance> adapter;
+    std::vector<std::string> inbound_types;   // from the adapter's describe()
+    std::vector<std::string> outbound_types;
+};
+
+class PartnerRegistry {
+public:
+    // Loads every partner's plugin through the plugin host, creates its
+    // instance with its settings, and checks the settings against what the
+    // adapter declares. Errors name the config file and line.
+    static Result<std::shared_ptr<const PartnerRegistry>> build(const config::Config& config);
+
+    // The one partner whose configured identity matches, or nullptr.
+    const Partner* by_certificate(const PeerCertificate& peer) const;
+    const Partner* by_code(const std::string& code) const;
+    const std::vector<std::shared_ptr<const Partner>>& all() const { return partners_; }
+
+private:
+    std::vector<std::shared_ptr<const Partner>> partners_;
+};
+
+}  // namespace ketenhub::partners

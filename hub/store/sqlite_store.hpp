@@ -1,0 +1,30 @@
+// The embedded store: one SQLite database in WAL mode with 8 KiB pages.
+//
+// Writes go through one writer thread that takes every request queued since
+// its last commit and commits them together (group commit): many partners'
+// requests share one fsync, and each request still runs in its own savepoint
+// so one failure cannot undo another's work.
+#pragma once
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+#include <memory>
+
+namespace ketenhub::store {
+
+struct SqliteOptions {
+    std::string path;
+    bool synchronous_full = true;  // fsync the WAL at every commit
+    size_t max_batch = 256;        // requests per group commit
+    size_t max_queue = 10000;      // beyond this, ingest answers Unavailable
+};
+
+// Opens (creating when needed) and migrates the database. Refuses a database
+// whose schema is newer than this binary knows.
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options);
+
+// The schema version this binary writes.
+int sqlite_schema_version();
+
+}  // namespace ketenhub::store

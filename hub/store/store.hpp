@@ -1,0 +1,113 @@
+// The storage interface the core depends on. SQLite (sqlite_store) is the
+// embedded default; a PostgreSQL implementation for several hub nodes fills
+// the same interface. Everything a partner was told is accepted must be
+// durable before the callback runs.
+#pragma once
+
+#include "common/result.hpp"
+
+#include <ketenhub/sdk/canonical.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ketenhub::store {
+
+enum class RecordOutcome {
+    Accepted,      // new: its events are stored
+    AlreadyKnown,  // this record id was processed before: nothing stored again
+    Superseded,    // a snapshot older than the one already held: changes nothing
+    Rejected,      // the adapter refused it: not processed, may be sent again
+};
+std::string to_string(RecordOutcome o);
+RecordOutcome record_outcome_from_string(const std::string& s);
+
+struct RecordReceipt {
+    std::string record_id;
+    long line = 0;
+    RecordOutcome outcome = RecordOutcome::Accepted;
+    size_t events = 0;
+    std::vector<Problem> problems;
+};
+
+// What the partner is told, and what a duplicate gets back unchanged.
+struct Receipt {
+    std::string receipt_id;
+    std::string partner;
+    std::string message_id;  // as the partner named it; empty for VWN Export
+    std::string document_type;
+    std::string status;  // "accepted" | "partially_accepted"
+    std::string received_at;
+    std::vector<RecordReceipt> records;
+
+    sdk::Json to_json() const;
+    static Receipt from_json(const sdk::Json& j);
+};
+
+struct IngestRequest {
+    std::string receipt_id;  // assigned by the caller
+    std::string partner;
+    // Idempotency key of the whole document within the partner: the
+    // partner's message id for single documents, "sha256:<hex>" of the body
+    // for batch exports (so a corrected export is a new document while
+    // identical resends are recognised).
+    std::string document_key;
+    std::string message_id;
+    std::string document_type;
+    std::string content_type;
+    std::string body;
+    std::string body_sha256;
+    std::string received_at;  // RFC 3339 UTC
+    std::string peer_identity;
+    std::vector<sdk::Record> records;  // from the adapter, accepted and rejected
+};
+
+struct IngestResult {
+    bool duplicate = false;  // the document key was known: receipt is the original
+    Receipt receipt;
+};
+
+struct StoredEvent {
+    int64_t seq = 0;
+    std::string receipt_id;
+    std::string partner;
+    std::string record_id;
+    bool retracted = false;
+    sdk::Event event;
+};
+
+struct StoreStats {
+    int64_t documents = 0;
+    int64_t events = 0;
+    int schema_version = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    virtual std::string backend() const = 0;
+
+    // Stores the document, its records' events and the idempotency records
+    // in one transaction, then calls done (from a store thread). Requests
+    // submitted together may share one commit.
+    virtual void ingest(IngestRequest request, std::function<void(Result<IngestResult>)> done) = 0;
+
+    // Synchronous convenience for tools and tests.
+    Result<IngestResult> ingest_sync(IngestRequest request);
+
+    virtual Result<std::optional<Receipt>> find_receipt(const std::string& partner, const std::string& document_key) = 0;
+    virtual Result<std::optional<Receipt>> receipt_by_id(const std::string& receipt_id) = 0;
+    // Events in commit order after `after_seq` (the event flow that routing
+    // and the outbox consume), at most `limit`.
+    virtual Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit) = 0;
+    virtual Result<StoreStats> stats() = 0;
+    // Readiness: the store can be written to.
+    virtual Status health() = 0;
+    // Finishes queued work and closes. Further ingests fail with Unavailable.
+    virtual void close() = 0;
+};
+
+}  // namespace ketenhub::store

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Development certificates for a local hub: a CA, a server certificate for
+# localhost, and one client certificate per partner (coa vwn iom mbt dtv),
+# all ECDSA P-256. Existing files are kept, so running it again is harmless.
+#   scripts/gen-dev-certs.sh [DIR]      (default: dev-certs/ in the repository)
+set -euo pipefail
+dir=${1:-"$(cd "$(dirname "$0")/.." && pwd)/dev-certs"}
+mkdir -p "$dir"
+cd "$dir"
+org="/O=Ketenhub Development"
+
+key() { [ -f "$1" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 600 "$1"; }
+
+if [ ! -f ca.pem ]; then
+  key ca-key.pem
+  openssl req -x509 -new -key ca-key.pem -sha256 -days 3650 -subj "$org/CN=Ketenhub Development CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
+fi
+
+issue() { # name subject extensions
+  local name=$1 subject=$2 ext=$3
+  [ -f "$name.pem" ] && return 0
+  key "$name-key.pem"
+  openssl req -new -key "$name-key.pem" -subj "$subject" -out "$name.csr"
+  printf '%b' "$ext" > "$name.ext"
+  openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 825 -sha256 \
+    -extfile "$name.ext" -out "$name.pem" 2>/dev/null
+  rm -f "$name.csr" "$name.ext"
+}
+
+issue server "$org/OU=Hub/CN=localhost" \
+  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
+for partner in coa vwn iom mbt dtv; do
+  issue "$partner" "$org/OU=Partners/CN=$partner" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+done
+echo "development certificates in $dir"
