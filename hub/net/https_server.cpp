@@ -185,6 +185,17 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(server_->cfg.max_header_bytes));
         beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_->cfg.read_timeout
                                                                       : server_->cfg.idle_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    }
+
+    // Once a request's header has arrived the request is in flight: a drain
+    // waits for it instead of closing the connection under it.
+    void on_header(beast::error_code ec, std::size_t) {
+        if (ec) return on_read(ec, 0);
+        busy_ = true;
+        if (parser_->is_done()) return on_read(ec, 0);
+        beast::get_lowest_layer(stream_).expires_after(server_->cfg.read_timeout);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
 

@@ -1,0 +1,235 @@
+// The SQLite store for real, on a temporary database file: idempotency,
+// per-record outcomes, snapshots, migrations and group commit.
+#include "adapter_harness.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+using namespace ketenhub;
+using namespace ketenhub::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+sdk::Event event(const std::string& type, const std::string& date, const std::string& record) {
+    sdk::Event e;
+    e.type = type;
+    e.event_date = date;
+    e.source = {"mbt", "VolgsysteemExport", "EXP", record, 1};
+    return e;
+}
+
+sdk::Record record(const std::string& id, std::vector<sdk::Event> events, std::optional<sdk::Snapshot> snapshot = {}) {
+    sdk::Record r;
+    r.record_id = id;
+    r.line = 3;
+    r.events = std::move(events);
+    r.snapshot = std::move(snapshot);
+    return r;
+}
+
+sdk::Record rejected(const std::string& id) {
+    sdk::Record r;
+    r.record_id = id;
+    r.accepted = false;
+    r.problems.push_back({7, "/Export/Contactmoment[2]/land", "'Somalie' is not in the crosswalk"});
+    return r;
+}
+
+IngestRequest request(const std::string& key, std::vector<sdk::Record> records, const std::string& partner = "mbt") {
+    IngestRequest rq;
+    rq.receipt_id = "r-" + key;
+    rq.partner = partner;
+    rq.document_key = key;
+    rq.message_id = key;
+    rq.document_type = "VolgsysteemExport";
+    rq.content_type = "application/xml";
+    rq.body = "<doc>" + key + "</doc>";
+    rq.body_sha256 = "00";
+    rq.received_at = "2026-11-28T12:00:00.000Z";
+    rq.peer_identity = "CN=mbt";
+    rq.records = std::move(records);
+    return rq;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("kh-store-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        reopen();
+    }
+    void TearDown() override {
+        store_.reset();
+        fs::remove_all(dir_);
+    }
+    void reopen() {
+        store_.reset();
+        auto s = open_sqlite({(dir_ / "hub.db").string(), true, 64, 10000});
+        ASSERT_TRUE(s) << s.error().message;
+        store_ = std::move(*s);
+    }
+    std::vector<StoredEvent> events() {
+        auto e = store_->events_after(0, 1000);
+        EXPECT_TRUE(e);
+        return e ? *e : std::vector<StoredEvent>{};
+    }
+    fs::path dir_;
+    std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, AnAcceptedDocumentIsStoredWithItsEvents) {
+    auto r = store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a"), event("plan", "2010-08-03", "a")})}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE(r->duplicate);
+    EXPECT_EQ(r->receipt.status, "accepted");
+    ASSERT_EQ(r->receipt.records.size(), 1u);
+    EXPECT_EQ(r->receipt.records[0].outcome, RecordOutcome::Accepted);
+    EXPECT_EQ(r->receipt.records[0].events, 2u);
+    auto stored = events();
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[0].event.type, "intake");
+    EXPECT_EQ(stored[1].event.event_date, "2010-08-03");
+    EXPECT_EQ(stored[0].receipt_id, "r-doc-1");
+}
+
+TEST_F(SqliteStoreTest, TheSameDocumentKeyAgainReturnsTheOriginalReceiptAndStoresNothing) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
+    auto again = request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})});
+    again.receipt_id = "r-other";
+    auto r = store_->ingest_sync(again);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->duplicate);
+    EXPECT_EQ(r->receipt.receipt_id, "r-doc-1");
+    EXPECT_EQ(events().size(), 1u);
+    EXPECT_EQ(store_->stats()->documents, 1);
+}
+
+TEST_F(SqliteStoreTest, KnownRecordsInANewDocumentAreAlreadyKnown) {
+    ASSERT_TRUE(store_->ingest_sync(request("export-1", {record("r1", {event("contact", "2010-05-01", "r1")}), rejected("r2")})));
+    // The corrected export: r1 again, r2 now valid.
+    auto r = store_->ingest_sync(request("export-2", {record("r1", {event("contact", "2010-05-01", "r1")}),
+                                                      record("r2", {event("contact", "2010-05-02", "r2")})}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->receipt.records[0].outcome, RecordOutcome::AlreadyKnown);
+    EXPECT_EQ(r->receipt.records[1].outcome, RecordOutcome::Accepted);
+    EXPECT_EQ(events().size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, APartlyRejectedBatchKeepsTheGoodRecordsAndReportsTheBad) {
+    auto r = store_->ingest_sync(request("export-1", {record("r1", {event("contact", "2010-05-01", "r1")}), rejected("r2")}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->receipt.status, "partially_accepted");
+    EXPECT_EQ(r->receipt.records[1].outcome, RecordOutcome::Rejected);
+    ASSERT_EQ(r->receipt.records[1].problems.size(), 1u);
+    EXPECT_EQ(r->receipt.records[1].problems[0].line, 7);
+    // The receipt survives the round trip through the store.
+    auto found = store_->find_receipt("mbt", "export-1");
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->to_json(), r->receipt.to_json());
+}
+
+TEST_F(SqliteStoreTest, ABatchWithEveryRecordRejectedStoresNothing) {
+    auto r = store_->ingest_sync(request("export-1", {rejected("r1"), rejected("r2")}));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
+    EXPECT_EQ(r.error().problems.size(), 2u);
+    EXPECT_EQ(store_->stats()->documents, 0);
+    // Nothing counts as processed: the corrected records are accepted later.
+    auto again = store_->ingest_sync(request("export-2", {record("r1", {event("contact", "2010-05-01", "r1")})}));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->receipt.records[0].outcome, RecordOutcome::Accepted);
+}
+
+TEST_F(SqliteStoreTest, ANewerSnapshotRetractsStepsMissingFromIt) {
+    sdk::Snapshot v1{"mbt-dossier:MBT-2010-0045", "20100802"}, v2{"mbt-dossier:MBT-2010-0045", "20101103"};
+    ASSERT_TRUE(store_->ingest_sync(request("e1", {record("e1/1", {event("intake", "2010-07-01", "e1/1"),
+                                                                   event("plan", "2010-07-20", "e1/1")}, v1)})));
+    ASSERT_TRUE(store_->ingest_sync(request("e2", {record("e2/1", {event("intake", "2010-07-01", "e2/1")}, v2)})));
+    auto stored = events();
+    ASSERT_EQ(stored.size(), 3u);
+    EXPECT_TRUE(stored[0].retracted);
+    EXPECT_TRUE(stored[1].retracted);
+    EXPECT_FALSE(stored[2].retracted);
+}
+
+TEST_F(SqliteStoreTest, AnOlderSnapshotArrivingLateChangesNothing) {
+    sdk::Snapshot v1{"mbt-dossier:MBT-2010-0045", "20100802"}, v2{"mbt-dossier:MBT-2010-0045", "20101103"};
+    ASSERT_TRUE(store_->ingest_sync(request("e2", {record("e2/1", {event("intake", "2010-07-01", "e2/1")}, v2)})));
+    auto r = store_->ingest_sync(request("e1", {record("e1/1", {event("intake", "2010-07-01", "e1/1"),
+                                                                event("plan", "2010-07-20", "e1/1")}, v1)}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->receipt.records[0].outcome, RecordOutcome::Superseded);
+    auto stored = events();
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_FALSE(stored[0].retracted);
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesReopeningAndTheSchemaIsVersioned) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
+    reopen();
+    EXPECT_EQ(events().size(), 1u);
+    EXPECT_EQ(store_->stats()->schema_version, sqlite_schema_version());
+    // WAL with 8 KiB pages, as the design requires.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2((dir_ / "hub.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    auto pragma = [&](const char* sql) {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+        sqlite3_step(st);
+        std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        return v;
+    };
+    EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
+    EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
+    sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, ADatabaseFromANewerVersionIsRefused) {
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "INSERT INTO schema_migrations(version, description) VALUES (999, 'from the future')", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    auto s = open_sqlite({(dir_ / "hub.db").string(), true, 64, 10000});
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("schema version 999"), std::string::npos) << s.error().message;
+}
+
+TEST_F(SqliteStoreTest, ConcurrentRequestsShareCommitsAndAllSucceed) {
+    constexpr int kRequests = 400;
+    std::vector<std::promise<Result<IngestResult>>> promises(kRequests);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = t; i < kRequests; i += 4)
+                store_->ingest(request("doc-" + std::to_string(i), {record("rec-" + std::to_string(i), {event("intake", "2010-08-02", "x")})}),
+                               [&promises, i](Result<IngestResult> r) { promises[i].set_value(std::move(r)); });
+        });
+    for (auto& t : threads) t.join();
+    for (auto& p : promises) {
+        auto r = p.get_future().get();
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_FALSE(r->duplicate);
+    }
+    EXPECT_EQ(store_->stats()->documents, kRequests);
+    EXPECT_EQ(store_->stats()->events, kRequests);
+}
+
+TEST_F(SqliteStoreTest, AClosedStoreRefusesWritesAsUnavailable) {
+    store_->close();
+    auto r = store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})}));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Unavailable);
+    EXPECT_FALSE(store_->health());
+}
+
+}  // namespace
