@@ -2,6 +2,7 @@
 //   ketenhub serve --config FILE
 //   ketenhub config check --config FILE
 //   ketenhub version
+#include "cli/person_command.hpp"
 #include "daemon/daemon.hpp"
 
 #include <ketenhub/plugin_abi.h>
@@ -18,6 +19,10 @@ void usage(FILE* out) {
                  "usage:\n"
                  "  ketenhub serve --config FILE          run the hub in the foreground\n"
                  "  ketenhub config check --config FILE   validate config, certificates and plugins\n"
+                 "  ketenhub person show KEY --config FILE [--reveal]\n"
+                 "                                        one person's timeline (KEY: V-nummer, KH-id, scheme:value)\n"
+                 "  ketenhub person conflicts --config FILE\n"
+                 "  ketenhub person confirm|reject ID --config FILE\n"
                  "  ketenhub version\n");
 }
 
@@ -50,6 +55,10 @@ int main(int argc, char** argv) {
     if (args[0] == "config" && args.size() > 1 && args[1] == "check") {
         if (config.empty()) return usage(stderr), 64;
         return ketenhub::daemon::check_config(config);
+    }
+    if (args[0] == "person") {
+        if (config.empty()) return usage(stderr), 64;
+        return ketenhub::cli::run_person(args, config);
     }
     std::fprintf(stderr, "ketenhub: unknown command '%s'\n", args[0].c_str());
     usage(stderr);

@@ -3,8 +3,14 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
+#include "store/sqlite_identity.hpp"
+#include "store/sqlite_util.hpp"
+
 #include <sqlite3.h>
 
+#include <ketenhub/sdk/dates.hpp>
+
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -65,69 +71,57 @@ CREATE TABLE snapshots (
   document_id INTEGER NOT NULL REFERENCES documents(id)
 ) WITHOUT ROWID;
 )SQL"},
+    {2, "persons, partner ids, hub referrals, identity issues",
+     R"SQL(
+CREATE TABLE persons (
+  id                INTEGER PRIMARY KEY,
+  hub_id            TEXT NOT NULL UNIQUE,
+  v_number          TEXT UNIQUE,
+  family_name       TEXT,
+  given_names       TEXT,
+  birth_date        TEXT,
+  birth_precision   TEXT NOT NULL DEFAULT 'day',
+  sex               TEXT,
+  nationality       TEXT,
+  country_of_return TEXT,
+  name_key          TEXT NOT NULL,
+  match_country     TEXT NOT NULL,
+  merged_into       INTEGER REFERENCES persons(id),
+  created_at        TEXT NOT NULL
+);
+CREATE INDEX persons_by_match ON persons(name_key, match_country);
+CREATE TABLE person_ids (
+  scheme    TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  person_id INTEGER NOT NULL REFERENCES persons(id),
+  PRIMARY KEY (scheme, value)
+) WITHOUT ROWID;
+CREATE INDEX person_ids_by_person ON person_ids(person_id);
+CREATE TABLE hub_referrals (
+  referral_id TEXT PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES persons(id),
+  created_at  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE identity_issues (
+  id              INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  person_id       INTEGER NOT NULL REFERENCES persons(id),
+  other_person_id INTEGER REFERENCES persons(id),
+  detail          TEXT NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'open',
+  created_at      TEXT NOT NULL,
+  resolved_at     TEXT
+);
+CREATE TABLE person_merges (
+  from_person INTEGER NOT NULL REFERENCES persons(id),
+  into_person INTEGER NOT NULL REFERENCES persons(id),
+  reason      TEXT NOT NULL,
+  merged_at   TEXT NOT NULL
+);
+ALTER TABLE events ADD COLUMN person_id INTEGER REFERENCES persons(id);
+CREATE INDEX events_by_person ON events(person_id, event_date);
+)SQL"},
 };
-
-class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw std::runtime_error(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in: " + sql);
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-
-    Statement& reset() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-        return *this;
-    }
-    Statement& bind(int i, const std::string& s) {
-        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind_blob(int i, const std::string& s) {
-        sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind(int i, int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    Statement& bind_null(int i) {
-        sqlite3_bind_null(stmt_, i);
-        return *this;
-    }
-    // true: a row is available; false: done.
-    bool step() {
-        int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
-    }
-    void run() {
-        while (step()) {
-        }
-    }
-    std::string text(int col) const {
-        auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
-    }
-    int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string m = err ? err : "unknown";
-        sqlite3_free(err);
-        throw std::runtime_error("sqlite: " + m);
-    }
-}
 
 sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     sqlite3* db = nullptr;
@@ -210,8 +204,9 @@ public:
     Result<std::vector<StoredEvent>> events_after(int64_t after, size_t limit) override {
         return read([&]() {
             Statement s(reader_,
-                        "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body FROM events e "
-                        "JOIN documents d ON d.id = e.document_id WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2");
+                        "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body, p.hub_id FROM events e "
+                        "JOIN documents d ON d.id = e.document_id LEFT JOIN persons p ON p.id = e.person_id "
+                        "WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2");
             s.bind(1, after).bind(2, static_cast<int64_t>(limit));
             std::vector<StoredEvent> out;
             while (s.step()) {
@@ -222,15 +217,100 @@ public:
                 e.record_id = s.text(3);
                 e.retracted = !s.is_null(4);
                 e.event = sdk::Json::parse(s.text(5)).get<sdk::Event>();
+                e.person_hub_id = s.text(6);
                 out.push_back(std::move(e));
             }
             return out;
         });
     }
 
+    Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
+        return read([&]() -> std::optional<PersonTimeline> {
+            SqliteIdentityRepository repo(reader_, "");
+            auto p = key.rfind("KH-", 0) == 0 ? repo.by_hub_id(key) : repo.by_v_number(key);
+            if (!p) {
+                // A V-nummer that was merged away, or a partner id "scheme:value".
+                if (auto colon = key.find(':'); colon != std::string::npos)
+                    p = repo.by_partner_id({key.substr(0, colon), key.substr(colon + 1)});
+            }
+            if (!p) return std::nullopt;
+            for (int hops = 0; hops < 100; ++hops) {
+                Statement m(reader_, "SELECT merged_into FROM persons WHERE id = ?1");
+                m.bind(1, p->id);
+                if (!m.step() || m.is_null(0)) break;
+                p = repo.by_id(m.integer(0));
+            }
+            PersonTimeline t;
+            t.person = *p;
+            Statement ids(reader_, "SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
+            ids.bind(1, p->id);
+            while (ids.step()) t.partner_ids.push_back({ids.text(0), ids.text(1)});
+            Statement merged(reader_, "SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
+            merged.bind(1, p->id);
+            while (merged.step()) t.merged_from.push_back(merged.text(0));
+            Statement ev(reader_,
+                         "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body FROM events e "
+                         "JOIN documents d ON d.id = e.document_id WHERE e.person_id = ?1 ORDER BY e.event_date, e.seq");
+            ev.bind(1, p->id);
+            while (ev.step()) {
+                StoredEvent e;
+                e.seq = ev.integer(0);
+                e.receipt_id = ev.text(1);
+                e.partner = ev.text(2);
+                e.record_id = ev.text(3);
+                e.retracted = !ev.is_null(4);
+                e.event = sdk::Json::parse(ev.text(5)).get<sdk::Event>();
+                e.person_hub_id = p->hub_id;
+                t.events.push_back(std::move(e));
+            }
+            for (auto& issue : issues_where("(person_id = ?1 OR other_person_id = ?1)", p->id))
+                t.issues.push_back(std::move(issue));
+            return t;
+        });
+    }
+
+    Result<std::vector<identity::IdentityIssue>> identity_issues(bool open_only) override {
+        return read([&]() { return issues_where(open_only ? "status = 'open'" : "1 = 1", std::nullopt); });
+    }
+
+    Status resolve_identity_issue(int64_t issue_id, bool confirm) override {
+        std::lock_guard lock(reader_mutex_);
+        try {
+            exec(reader_, "BEGIN IMMEDIATE");
+            try {
+                Statement s(reader_, "SELECT kind, person_id, other_person_id, status FROM identity_issues WHERE id = ?1");
+                s.bind(1, issue_id);
+                if (!s.step()) throw std::invalid_argument("no identity issue " + std::to_string(issue_id));
+                if (s.text(3) != "open")
+                    throw std::invalid_argument("identity issue " + std::to_string(issue_id) + " is already " + s.text(3));
+                if (confirm) {
+                    if (s.text(0) != "candidate")
+                        throw std::invalid_argument("only a candidate can be confirmed; a " + s.text(0) +
+                                                    " is corrected at the source and then rejected here");
+                    SqliteIdentityRepository repo(reader_, utc_now());
+                    repo.merge(s.integer(2), s.integer(1), "operator confirmed candidate " + std::to_string(issue_id));
+                }
+                Statement u(reader_, "UPDATE identity_issues SET status = ?1, resolved_at = ?2 WHERE id = ?3");
+                u.bind(1, std::string(confirm ? "confirmed" : "rejected")).bind(2, utc_now()).bind(3, issue_id).run();
+                exec(reader_, "COMMIT");
+            } catch (...) {
+                exec(reader_, "ROLLBACK");
+                throw;
+            }
+            return ok_status();
+        } catch (const std::invalid_argument& e) {
+            return Error::invalid(e.what());
+        } catch (const std::exception& e) {
+            return Error::unavailable(e.what());
+        }
+    }
+
     Result<StoreStats> stats() override {
         return read([&]() {
             StoreStats st;
+            Statement persons(reader_, "SELECT count(*) FROM persons WHERE merged_into IS NULL");
+            persons.step();
+            st.persons = persons.integer(0);
             Statement d(reader_, "SELECT count(*) FROM documents");
             d.step();
             st.documents = d.integer(0);
@@ -266,6 +346,35 @@ public:
     }
 
 private:
+    static std::string utc_now() {
+        return sdk::dates::utc_timestamp(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+    }
+
+    std::vector<identity::IdentityIssue> issues_where(const std::string& where, std::optional<int64_t> person) {
+        std::string sql = "SELECT id, kind, person_id, other_person_id, detail, status, created_at FROM identity_issues WHERE " +
+                          where + " ORDER BY id";
+        Statement s(reader_, sql.c_str());
+        if (person) s.bind(1, *person);
+        std::vector<identity::IdentityIssue> out;
+        while (s.step()) {
+            identity::IdentityIssue i;
+            i.id = s.integer(0);
+            const std::string kind = s.text(1);
+            i.kind = kind == "candidate" ? identity::IssueKind::Candidate
+                     : kind == "birth_date_conflict" ? identity::IssueKind::BirthDateConflict
+                                                     : identity::IssueKind::VNumberConflict;
+            i.person_id = s.integer(2);
+            if (!s.is_null(3)) i.other_person_id = s.integer(3);
+            i.detail = s.text(4);
+            i.status = s.text(5);
+            i.created_at = s.text(6);
+            out.push_back(std::move(i));
+        }
+        return out;
+    }
+
     template <class F>
     auto read(F&& f) -> Result<decltype(f())> {
         std::lock_guard lock(reader_mutex_);
@@ -434,8 +543,9 @@ private:
                            "INSERT INTO snapshots (scope, version, document_id) VALUES (?1,?2,?3) "
                            "ON CONFLICT(scope) DO UPDATE SET version = excluded.version, document_id = excluded.document_id");
         Statement event(writer_,
-                        "INSERT INTO events (document_id, partner, record_id, event_type, event_date, snapshot_scope, body) "
-                        "VALUES (?1,?2,?3,?4,?5,?6,?7)");
+                        "INSERT INTO events (document_id, partner, record_id, event_type, event_date, snapshot_scope, body, "
+                        "person_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+        SqliteIdentityRepository identities(writer_, rq.received_at);
         for (size_t i = 0; i < rq.records.size(); ++i) {
             const auto& rec = rq.records[i];
             const auto outcome = receipt.records[i].outcome;
@@ -453,7 +563,14 @@ private:
                     event.bind(6, rec.snapshot->scope);
                 else
                     event.bind_null(6);
-                event.bind(7, sdk::Json(e).dump()).run();
+                event.bind(7, sdk::Json(e).dump());
+                if (e.person)
+                    event.bind(8, identity::resolve(identities, *e.person, e.hub_referral_id,
+                                                    rq.partner + " " + rq.document_type + " " +
+                                                        (rq.message_id.empty() ? rec.record_id : rq.message_id)));
+                else
+                    event.bind_null(8);
+                event.run();
             }
         }
         return IngestResult{false, std::move(receipt)};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/result.hpp"
+#include "identity/identity.hpp"
 
 #include <ketenhub/sdk/canonical.hpp>
 
@@ -72,6 +73,7 @@ struct IngestResult {
 
 struct StoredEvent {
     int64_t seq = 0;
+    std::string person_hub_id;  // after identity resolution; empty when not about a person
     std::string receipt_id;
     std::string partner;
     std::string record_id;
@@ -79,7 +81,17 @@ struct StoredEvent {
     sdk::Event event;
 };
 
+// One person across all partners, for `ketenhub person show`.
+struct PersonTimeline {
+    identity::PersonRecord person;
+    std::vector<sdk::PartnerId> partner_ids;
+    std::vector<std::string> merged_from;  // hub ids folded into this person
+    std::vector<StoredEvent> events;       // by event date, retracted ones included and marked
+    std::vector<identity::IdentityIssue> issues;
+};
+
 struct StoreStats {
+    int64_t persons = 0;
     int64_t documents = 0;
     int64_t events = 0;
     int schema_version = 0;
@@ -104,6 +116,12 @@ public:
     // and the outbox consume), at most `limit`.
     virtual Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit) = 0;
     virtual Result<StoreStats> stats() = 0;
+
+    // Identity: a person by V-nummer or hub id ("KH-000042"), following merges.
+    virtual Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) = 0;
+    virtual Result<std::vector<identity::IdentityIssue>> identity_issues(bool open_only) = 0;
+    // Confirms (merges a candidate) or rejects an open issue.
+    virtual Status resolve_identity_issue(int64_t issue_id, bool confirm) = 0;
     // Readiness: the store can be written to.
     virtual Status health() = 0;
     // Finishes queued work and closes. Further ingests fail with Unavailable.
