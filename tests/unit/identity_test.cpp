@@ -1,0 +1,200 @@
+// Identity resolution through the real SQLite store: the matching order of
+// the partners' README, candidates that are never merged automatically, and
+// conflicts that are recorded instead of merged.
+#include "adapter_harness.hpp"
+#include "identity/identity.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+using namespace ketenhub;
+using namespace ketenhub::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Who {
+    std::optional<std::string> v;
+    std::vector<sdk::PartnerId> ids;
+    std::string family, given, birth, nationality;
+    std::string precision = "day";
+};
+
+sdk::PersonRef ref(const Who& w) {
+    sdk::PersonRef p;
+    p.v_number = w.v;
+    p.partner_ids = w.ids;
+    if (!w.family.empty()) p.family_name = w.family;
+    if (!w.given.empty()) p.given_names = w.given;
+    if (!w.birth.empty()) p.birth_date = w.birth;
+    p.birth_date_precision = w.precision;
+    if (!w.nationality.empty()) p.nationality = w.nationality;
+    return p;
+}
+
+class IdentityTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("kh-identity-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        auto s = open_sqlite({(dir_ / "hub.db").string(), false, 64, 1000});
+        ASSERT_TRUE(s) << s.error().message;
+        store_ = std::move(*s);
+    }
+    void TearDown() override {
+        store_.reset();
+        fs::remove_all(dir_);
+    }
+
+    // Ingests one single-record document about `who` from `partner`.
+    void see(const std::string& partner, const Who& who, const std::string& date = "2010-06-01",
+             std::optional<std::string> referral = std::nullopt) {
+        sdk::Event e;
+        e.type = "contact";
+        e.event_date = date;
+        e.source = {partner, "Doc", "m" + std::to_string(++n_), "m" + std::to_string(n_), 1};
+        e.person = ref(who);
+        e.hub_referral_id = referral;
+        IngestRequest rq;
+        rq.receipt_id = "r" + std::to_string(n_);
+        rq.partner = partner;
+        rq.document_key = rq.message_id = e.source.message_id;
+        rq.document_type = "Doc";
+        rq.content_type = "application/xml";
+        rq.body = "<x/>";
+        rq.body_sha256 = "0";
+        rq.received_at = "2026-11-28T12:00:00.000Z";
+        rq.records.push_back(sdk::Record{e.source.record_id, 1, true, {e}, {}, std::nullopt});
+        auto r = store_->ingest_sync(rq);
+        ASSERT_TRUE(r) << r.error().message;
+    }
+    std::optional<PersonTimeline> person(const std::string& key) {
+        auto t = store_->person_timeline(key);
+        EXPECT_TRUE(t);
+        return t ? *t : std::nullopt;
+    }
+    int64_t persons() { return store_->stats()->persons; }
+    std::vector<identity::IdentityIssue> issues() { return *store_->identity_issues(true); }
+
+    fs::path dir_;
+    std::unique_ptr<Store> store_;
+    int n_ = 0;
+};
+
+TEST(NameNormalisation, CaseDiacriticsOrderAndFieldSplitDoNotMatter) {
+    using identity::normalise_name;
+    EXPECT_EQ(normalise_name("Ademi", "Bekim"), normalise_name("ADEMI", "bekim"));
+    EXPECT_EQ(normalise_name(std::nullopt, "Bekim Ademi"), normalise_name("Ademi", "Bekim"));
+    EXPECT_EQ(normalise_name("Aïcha", "Diallo"), "aicha diallo");
+    EXPECT_EQ(normalise_name("Jabbar", "Hussein Ali"), normalise_name(std::nullopt, "Hussein Ali Jabbar"));
+    EXPECT_NE(normalise_name("Ademi", "Bekim"), normalise_name("Ademi", "Berat"));
+}
+
+TEST_F(IdentityTest, TheVNummerJoinsEveryPartnersRecords) {
+    see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    see("iom", {"2046718305", {{"iom", "NL-AVRR-2010-01234"}}, "BERIDZE", "Giorgi", "1978-04-12", "GE"});
+    see("dtv", {"2046718305", {}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    EXPECT_EQ(persons(), 1);
+    auto t = person("2046718305");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->events.size(), 3u);
+    EXPECT_EQ(t->partner_ids.size(), 2u);
+    EXPECT_TRUE(issues().empty());
+}
+
+TEST_F(IdentityTest, APartnerIdLinkedEarlierFindsThePersonWithoutVNummer) {
+    // Kamara's first VWN record has no V-nummer; the next one has.
+    see("vwn", {std::nullopt, {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    see("vwn", {"2098315774", {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    EXPECT_EQ(persons(), 1);
+    auto t = person("2098315774");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->events.size(), 2u);
+    EXPECT_EQ(person("vwn:VWN-UT-004512")->person.hub_id, t->person.hub_id);
+}
+
+TEST_F(IdentityTest, APersonKnownOnlyByPartnerIdIsFoldedIntoTheVNummerPerson) {
+    see("coa", {"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    see("vwn", {std::nullopt, {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    EXPECT_EQ(persons(), 2);  // not merged on name alone ...
+    ASSERT_EQ(issues().size(), 1u);
+    EXPECT_EQ(issues()[0].kind, identity::IssueKind::Candidate);
+    // ... but the clientnummer together with the V-nummer links them.
+    see("vwn", {"2098315774", {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    EXPECT_EQ(persons(), 1);
+    auto t = person("2098315774");
+    EXPECT_EQ(t->events.size(), 3u);
+    EXPECT_EQ(t->merged_from.size(), 1u);
+}
+
+TEST_F(IdentityTest, TheHubsReferralIdFindsTheReferredPerson) {
+    see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    // The hub registers the referral it sends; an answer carries only its id.
+    auto t = person("2046718305");
+    ASSERT_TRUE(t);
+    {
+        // Referrals are registered by the (future) routing step; here by hand.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+        std::string sql = "INSERT INTO hub_referrals VALUES ('SDT-2010-000117', " + std::to_string(t->person.id) + ", 'now')";
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    see("mbt", {std::nullopt, {{"mbt", "MBT-2010-0099"}}, "", "", "", ""}, "2010-07-01", "SDT-2010-000117");
+    EXPECT_EQ(persons(), 1);
+    EXPECT_EQ(person("mbt:MBT-2010-0099")->person.hub_id, t->person.hub_id);
+}
+
+TEST_F(IdentityTest, NameBirthAndNationalityMakeACandidateNeverAMerge) {
+    see("vwn", {std::nullopt, {{"vwn", "VWN-AM-1"}}, "Ademi", "Bekim", "1972-01-25", "MK"});
+    see("mbt", {std::nullopt, {{"mbt", "MBT-2010-0061"}}, "ADEMI", "Bekim", "1972-01-25", "MK"});
+    EXPECT_EQ(persons(), 2);
+    auto open = issues();
+    ASSERT_EQ(open.size(), 1u);
+    EXPECT_EQ(open[0].kind, identity::IssueKind::Candidate);
+    // The operator confirms: one person with both timelines.
+    ASSERT_TRUE(store_->resolve_identity_issue(open[0].id, true));
+    EXPECT_EQ(persons(), 1);
+    EXPECT_EQ(person("vwn:VWN-AM-1")->events.size(), 2u);
+    EXPECT_TRUE(issues().empty());
+    EXPECT_FALSE(store_->resolve_identity_issue(open[0].id, true));  // not twice
+}
+
+TEST_F(IdentityTest, AnEstimatedBirthYearMatchesOnTheYear) {
+    see("iom", {std::nullopt, {{"iom", "NL-AVRR-2010-00077"}}, "Manuel", "Domingos Afonso", "1980-01-01", "AO", "year"});
+    see("mbt", {std::nullopt, {{"mbt", "MBT-2010-0070"}}, "Manuel", "Domingos Afonso", "1980-06-15", "AO"});
+    ASSERT_EQ(issues().size(), 1u);
+    EXPECT_EQ(persons(), 2);
+}
+
+TEST_F(IdentityTest, TheSameVNummerWithAnotherBirthDateIsAConflictNotAChange) {
+    see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    see("iom", {"2046718305", {{"iom", "NL-AVRR-2010-01234"}}, "Beridze", "Giorgi", "1978-12-04", "GE"});
+    EXPECT_EQ(persons(), 1);
+    auto open = issues();
+    ASSERT_EQ(open.size(), 1u);
+    EXPECT_EQ(open[0].kind, identity::IssueKind::BirthDateConflict);
+    EXPECT_NE(open[0].detail.find("1978-12-04"), std::string::npos);
+    EXPECT_EQ(person("2046718305")->person.birth_date, "1978-04-12");
+    // A conflict is corrected at the source, not merged here.
+    EXPECT_FALSE(store_->resolve_identity_issue(open[0].id, true));
+    EXPECT_TRUE(store_->resolve_identity_issue(open[0].id, false));
+}
+
+TEST_F(IdentityTest, APartnerIdUnderTwoVNummersIsAConflict) {
+    see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    see("coa", {"2099999999", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    EXPECT_EQ(persons(), 2);
+    auto open = issues();
+    ASSERT_GE(open.size(), 1u);
+    EXPECT_EQ(open[0].kind, identity::IssueKind::VNumberConflict);
+    // The partner id stays with the person it was first linked to.
+    EXPECT_EQ(person("coa:30415522")->person.v_number, "2046718305");
+}
+
+}  // namespace
