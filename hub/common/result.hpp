@@ -55,6 +55,18 @@ private:
     std::variant<T, Error> v_;
 };
 
+// "line 7: /HelpdeskVraag/ontvangenOp: ...; line 9: ..." on one line.
+inline std::string summarize(const std::vector<Problem>& problems) {
+    std::string s;
+    for (const auto& p : problems) {
+        if (!s.empty()) s += "; ";
+        if (p.line > 0) s += "line " + std::to_string(p.line) + ": ";
+        if (!p.field.empty()) s += p.field + ": ";
+        s += p.message;
+    }
+    return s;
+}
+
 struct Unit {};
 using Status = Result<Unit>;
 inline Status ok_status() { return Unit{}; }

@@ -83,9 +83,50 @@ private:
     std::vector<Problem>& problems_;
 };
 
-}  // namespace
+// One <partner> element. A plugin name without '/' is looked up in
+// plugin_dir, a path is resolved against the file's directory.
+// identity_owner maps certificate identities to partner codes across the
+// whole file: a certificate must map to exactly one partner.
+PartnerConfig read_partner(xmlNode* p, Reader& r, const std::string& plugin_dir, bool plugin_must_exist,
+                           std::map<std::string, std::string>& identity_owner) {
+    PartnerConfig pc;
+    pc.line = x::line_of(p);
+    pc.code = r.attr(p, "code");
+    pc.name = r.attr(p, "name", pc.code);
+    for (xmlNode* cert : x::children(p, "certificate")) {
+        CertificateIdentity id;
+        id.line = x::line_of(cert);
+        id.subject = x::attr(cert, "subject");
+        if (auto fp = x::attr(cert, "sha256")) id.sha256 = normalise_fingerprint(*fp);
+        if (!id.subject && !id.sha256) {
+            r.problem(cert, "", "a certificate identity needs a subject, a sha256 fingerprint, or both");
+            continue;
+        }
+        std::string key = id.subject.value_or("*") + "|" + id.sha256.value_or("*");
+        if (auto [it, fresh] = identity_owner.emplace(key, pc.code); !fresh)
+            r.problem(cert, "", "this certificate identity is already mapped to partner '" + it->second +
+                                    "'; a certificate must map to exactly one partner");
+        pc.certificates.push_back(std::move(id));
+    }
+    xmlNode* adapter = x::child(p, "adapter");
+    pc.adapter_line = x::line_of(adapter);
+    std::string plugin = r.attr(adapter, "plugin");
+    pc.plugin_path = plugin.find('/') == std::string::npos ? resolve(plugin_dir, plugin) : resolve(r.base(), plugin);
+    if (plugin_must_exist && !fs::exists(pc.plugin_path))
+        r.problem(adapter, x::path_of(adapter) + "/@plugin", "plugin " + pc.plugin_path + " does not exist");
+    for (xmlNode* s : x::children(adapter, "setting")) {
+        std::string name = r.attr(s, "name");
+        if (pc.settings.count(name)) r.problem(s, x::path_of(s) + "/@name", "setting '" + name + "' is given twice");
+        pc.settings[name] = r.attr(s, "value");
+        pc.setting_lines[name] = x::line_of(s);
+    }
+    return pc;
+}
 
-Result<Config> load(const std::string& file) {
+// Reads and schema-checks a configuration document. The schema also accepts
+// a standalone <partner> root (for `ketenhub adapter test`); `root` says
+// which one the caller wants.
+Result<x::Document> read_validated(const std::string& file, const char* root) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return Error::invalid(file + ": cannot open configuration file");
     std::stringstream ss;
@@ -101,6 +142,20 @@ Result<Config> load(const std::string& file) {
     }
     if (auto problems = schema.validate(*doc); !problems.empty())
         return Error::invalid(format_problems(file, problems), problems);
+    if (xmlNode* top = doc->root(); x::local_name(top) != root) {
+        std::vector<Problem> problems{{x::line_of(top), "/" + x::local_name(top),
+                                       "expected a <" + std::string(root) + "> document, not <" +
+                                           x::local_name(top) + ">"}};
+        return Error::invalid(format_problems(file, problems), problems);
+    }
+    return std::move(*doc);
+}
+
+}  // namespace
+
+Result<Config> load(const std::string& file) {
+    auto doc = read_validated(file, "ketenhub");
+    if (!doc) return doc.error();
 
     Config c;
     c.file = fs::absolute(file).lexically_normal().string();
@@ -160,43 +215,24 @@ Result<Config> load(const std::string& file) {
     c.plugin_dir = r.path(plugins, "directory", true, "plugin directory");
 
     std::map<std::string, std::string> identity_owner;
-    for (xmlNode* p : x::children(root, "partner")) {
-        PartnerConfig pc;
-        pc.line = x::line_of(p);
-        pc.code = r.attr(p, "code");
-        pc.name = r.attr(p, "name", pc.code);
-        for (xmlNode* cert : x::children(p, "certificate")) {
-            CertificateIdentity id;
-            id.line = x::line_of(cert);
-            id.subject = x::attr(cert, "subject");
-            if (auto fp = x::attr(cert, "sha256")) id.sha256 = normalise_fingerprint(*fp);
-            if (!id.subject && !id.sha256) {
-                r.problem(cert, "", "a certificate identity needs a subject, a sha256 fingerprint, or both");
-                continue;
-            }
-            std::string key = id.subject.value_or("*") + "|" + id.sha256.value_or("*");
-            if (auto [it, fresh] = identity_owner.emplace(key, pc.code); !fresh)
-                r.problem(cert, "", "this certificate identity is already mapped to partner '" + it->second +
-                                        "'; a certificate must map to exactly one partner");
-            pc.certificates.push_back(std::move(id));
-        }
-        xmlNode* adapter = x::child(p, "adapter");
-        pc.adapter_line = x::line_of(adapter);
-        std::string plugin = r.attr(adapter, "plugin");
-        pc.plugin_path = plugin.find('/') == std::string::npos ? resolve(c.plugin_dir, plugin) : resolve(r.base(), plugin);
-        if (!fs::exists(pc.plugin_path))
-            r.problem(adapter, x::path_of(adapter) + "/@plugin", "plugin " + pc.plugin_path + " does not exist");
-        for (xmlNode* s : x::children(adapter, "setting")) {
-            std::string name = r.attr(s, "name");
-            if (pc.settings.count(name)) r.problem(s, x::path_of(s) + "/@name", "setting '" + name + "' is given twice");
-            pc.settings[name] = r.attr(s, "value");
-            pc.setting_lines[name] = x::line_of(s);
-        }
-        c.partners.push_back(std::move(pc));
-    }
+    for (xmlNode* p : x::children(root, "partner"))
+        c.partners.push_back(read_partner(p, r, c.plugin_dir, true, identity_owner));
 
     if (!problems.empty()) return Error::invalid(format_problems(c.file, problems), problems);
     return c;
+}
+
+Result<PartnerConfig> load_partner(const std::string& file) {
+    auto doc = read_validated(file, "partner");
+    if (!doc) return doc.error();
+    const std::string absolute = fs::absolute(file).lexically_normal().string();
+    std::vector<Problem> problems;
+    Reader r(fs::path(absolute).parent_path(), problems);
+    std::map<std::string, std::string> identity_owner;
+    // No <plugins directory>: a bare plugin name is looked up next to the file.
+    PartnerConfig pc = read_partner(doc->root(), r, r.base().string(), false, identity_owner);
+    if (!problems.empty()) return Error::invalid(format_problems(file, problems), problems);
+    return pc;
 }
 
 }  // namespace ketenhub::config

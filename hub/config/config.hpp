@@ -76,6 +76,12 @@ struct Config {
 // (see partners::PartnerRegistry::build) or TLS material (net::make_server_tls).
 Result<Config> load(const std::string& path);
 
+// Reads a standalone partner file: a <partner> root element in the config
+// namespace, as in the hub config (`ketenhub adapter test --partner-config`).
+// A plugin name without '/' is resolved against the file's directory; the
+// plugin file is not required to exist (the caller may override it).
+Result<PartnerConfig> load_partner(const std::string& path);
+
 // "file:line: field: message" for each problem, one per line.
 std::string format_problems(const std::string& file, const std::vector<Problem>& problems);
 

@@ -2,6 +2,7 @@
 //   ketenhub serve --config FILE
 //   ketenhub config check --config FILE
 //   ketenhub version
+#include "cli/adapter_test_command.hpp"  // adapter SDK: `ketenhub adapter test`
 #include "cli/person_command.hpp"
 #include "daemon/daemon.hpp"
 
@@ -23,6 +24,10 @@ void usage(FILE* out) {
                  "                                        one person's timeline (KEY: V-nummer, KH-id, scheme:value)\n"
                  "  ketenhub person conflicts --config FILE\n"
                  "  ketenhub person confirm|reject ID --config FILE\n"
+                 // adapter SDK (docs/adapters.md)
+                 "  ketenhub adapter test --plugin FILE.so --partner-config FILE --sample DOC.xml ...\n"
+                 "                        [--encode MESSAGE.json] [--reference-dir DIR] [--iso3166 FILE]\n"
+                 "                                        try an adapter plugin as the daemon would load it\n"
                  "  ketenhub version\n");
 }
 
@@ -47,6 +52,9 @@ int main(int argc, char** argv) {
         std::printf("ketenhub %s (adapter ABI %d.%d)\n", KETENHUB_VERSION, KH_ABI_MAJOR, KH_ABI_MINOR);
         return 0;
     }
+    // adapter SDK (docs/adapters.md): takes no --config.
+    if (args[0] == "adapter") return ketenhub::cli::run_adapter_test(args);
+
     const std::string config = option(args, "--config");
     if (args[0] == "serve") {
         if (config.empty()) return usage(stderr), 64;

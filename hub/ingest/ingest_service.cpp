@@ -26,19 +26,6 @@ bool is_xml_media_type(const std::string& content_type) {
     return base == "application/xml" || base == "text/xml";
 }
 
-namespace {
-std::string summary(const std::vector<Problem>& problems) {
-    std::string s;
-    for (const auto& p : problems) {
-        if (!s.empty()) s += "; ";
-        if (p.line > 0) s += "line " + std::to_string(p.line) + ": ";
-        if (!p.field.empty()) s += p.field + ": ";
-        s += p.message;
-    }
-    return s;
-}
-}  // namespace
-
 void IngestService::submit(const partners::Partner& partner, const net::HttpRequest& request, const net::Peer& peer,
                            net::Respond respond) {
     const std::string label = "{partner=\"" + partner.code + "\"}";
@@ -56,7 +43,7 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
             metrics::counter("ingest_rejected_total" + label).inc();
             log::warn("document_rejected", {{"partner", partner.code}, {"certificate", peer.certificate.subject},
                                             {"remote", peer.remote}, {"reason", failure->summary()}});
-            return respond(problem(422, "document-rejected", "Document rejected", summary(failure->problems),
+            return respond(problem(422, "document-rejected", "Document rejected", summarize(failure->problems),
                                    failure->problems));
         }
         metrics::counter("ingest_adapter_failures_total" + label).inc();
@@ -85,8 +72,8 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
             const auto& e = r.error();
             if (e.kind == ErrorKind::Invalid) {
                 metrics::counter("ingest_rejected_total" + label).inc();
-                log::warn("document_rejected", {{"partner", code}, {"certificate", subject}, {"reason", summary(e.problems)}});
-                return respond(problem(422, "all-records-rejected", "Every record was rejected", summary(e.problems),
+                log::warn("document_rejected", {{"partner", code}, {"certificate", subject}, {"reason", summarize(e.problems)}});
+                return respond(problem(422, "all-records-rejected", "Every record was rejected", summarize(e.problems),
                                        e.problems));
             }
             metrics::counter("ingest_store_failures_total" + label).inc();

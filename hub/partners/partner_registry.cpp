@@ -4,6 +4,53 @@
 
 namespace ketenhub::partners {
 
+std::shared_ptr<Partner> make_partner(const config::PartnerConfig& pc, std::shared_ptr<plugin_host::PluginLibrary> lib,
+                                      const std::string& reference_dir, const std::string& iso3166_json,
+                                      const std::string& where, std::vector<Problem>& problems) {
+    sdk::Json settings = sdk::Json::object();
+    for (const auto& [k, v] : pc.settings) settings[k] = v;
+    sdk::Json host{{"partner", pc.code},
+                   {"reference_dir", reference_dir},
+                   {"iso3166_json", iso3166_json},
+                   {"settings", settings}};
+    auto instance = plugin_host::AdapterInstance::create(lib, host);
+    if (!instance) {
+        problems.push_back({pc.adapter_line, where, instance.error().message});
+        return nullptr;
+    }
+    auto description = (*instance)->describe();
+    if (!description) {
+        problems.push_back({pc.adapter_line, where, description.error().message});
+        return nullptr;
+    }
+    auto partner = std::make_shared<Partner>();
+    partner->code = pc.code;
+    partner->name = pc.name;
+    partner->identities = pc.certificates;
+    partner->adapter = *instance;
+    const auto& d = *description;
+    partner->inbound_types = d.value("inbound", std::vector<std::string>{});
+    partner->outbound_types = d.value("outbound", std::vector<std::string>{});
+
+    // Unknown settings are errors, like unknown config keys; missing
+    // required ones too.
+    std::map<std::string, bool> declared;
+    for (const auto& s : d.value("settings", sdk::Json::array()))
+        declared[s.value("name", std::string())] = s.value("required", false);
+    for (const auto& [name, value] : pc.settings)
+        if (!declared.count(name)) {
+            std::string known;
+            for (const auto& [k, _] : declared) known += (known.empty() ? "" : ", ") + k;
+            problems.push_back({pc.setting_lines.at(name), where + "/setting[@name='" + name + "']",
+                                "adapter '" + lib->name() + "' has no setting '" + name + "'" +
+                                    (known.empty() ? " (it takes none)" : " (it takes: " + known + ")")});
+        }
+    for (const auto& [name, required] : declared)
+        if (required && !pc.settings.count(name))
+            problems.push_back({pc.adapter_line, where, "adapter '" + lib->name() + "' requires setting '" + name + "'"});
+    return partner;
+}
+
 Result<std::shared_ptr<const PartnerRegistry>> PartnerRegistry::build(const config::Config& config) {
     auto registry = std::make_shared<PartnerRegistry>();
     std::vector<Problem> problems;
@@ -20,47 +67,8 @@ Result<std::shared_ptr<const PartnerRegistry>> PartnerRegistry::build(const conf
             }
             lib = *loaded;
         }
-        sdk::Json settings = sdk::Json::object();
-        for (const auto& [k, v] : pc.settings) settings[k] = v;
-        sdk::Json host{{"partner", pc.code},
-                       {"reference_dir", config.reference_dir},
-                       {"iso3166_json", config.iso3166_json},
-                       {"settings", settings}};
-        auto instance = plugin_host::AdapterInstance::create(lib, host);
-        if (!instance) {
-            problems.push_back({pc.adapter_line, where, instance.error().message});
-            continue;
-        }
-        auto description = (*instance)->describe();
-        if (!description) {
-            problems.push_back({pc.adapter_line, where, description.error().message});
-            continue;
-        }
-        auto partner = std::make_shared<Partner>();
-        partner->code = pc.code;
-        partner->name = pc.name;
-        partner->identities = pc.certificates;
-        partner->adapter = *instance;
-        const auto& d = *description;
-        partner->inbound_types = d.value("inbound", std::vector<std::string>{});
-        partner->outbound_types = d.value("outbound", std::vector<std::string>{});
-
-        // Unknown settings are errors, like unknown config keys; missing
-        // required ones too.
-        std::map<std::string, bool> declared;
-        for (const auto& s : d.value("settings", sdk::Json::array()))
-            declared[s.value("name", std::string())] = s.value("required", false);
-        for (const auto& [name, value] : pc.settings)
-            if (!declared.count(name)) {
-                std::string known;
-                for (const auto& [k, _] : declared) known += (known.empty() ? "" : ", ") + k;
-                problems.push_back({pc.setting_lines.at(name), where + "/setting[@name='" + name + "']",
-                                    "adapter '" + lib->name() + "' has no setting '" + name + "'" +
-                                        (known.empty() ? " (it takes none)" : " (it takes: " + known + ")")});
-            }
-        for (const auto& [name, required] : declared)
-            if (required && !pc.settings.count(name))
-                problems.push_back({pc.adapter_line, where, "adapter '" + lib->name() + "' requires setting '" + name + "'"});
+        auto partner = make_partner(pc, lib, config.reference_dir, config.iso3166_json, where, problems);
+        if (!partner) continue;
         registry->partners_.push_back(std::move(partner));
     }
     if (!problems.empty()) return Error::invalid(config::format_problems(config.file, problems), problems);

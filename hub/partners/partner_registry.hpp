@@ -27,6 +27,18 @@ struct Partner {
     std::vector<std::string> outbound_types;
 };
 
+// One partner's adapter, set up exactly as the daemon does it: an instance of
+// `library` created with the partner's settings and the hub's reference data,
+// its describe(), and the partner's settings checked against the settings it
+// declares (unknown ones and missing required ones are problems). Problems
+// carry config lines and name the field under `where`, the partner's adapter
+// element (e.g. "/ketenhub/partner[@code='coa']/adapter"). Returns nullptr
+// when the instance cannot be created or described; a partner with setting
+// problems is returned as well, with the problems appended.
+std::shared_ptr<Partner> make_partner(const config::PartnerConfig& pc, std::shared_ptr<plugin_host::PluginLibrary> library,
+                                      const std::string& reference_dir, const std::string& iso3166_json,
+                                      const std::string& where, std::vector<Problem>& problems);
+
 class PartnerRegistry {
 public:
     // Loads every partner's plugin through the plugin host, creates its

@@ -35,16 +35,7 @@ AdapterFailure failure_from(kh_status status, const std::string& report, const s
 
 }  // namespace
 
-std::string AdapterFailure::summary() const {
-    std::string s;
-    for (const auto& p : problems) {
-        if (!s.empty()) s += "; ";
-        if (p.line > 0) s += "line " + std::to_string(p.line) + ": ";
-        if (!p.field.empty()) s += p.field + ": ";
-        s += p.message;
-    }
-    return s;
-}
+std::string AdapterFailure::summary() const { return summarize(problems); }
 
 Result<std::shared_ptr<PluginLibrary>> PluginLibrary::load(const std::string& path) {
     // RTLD_LOCAL: plugins cannot see each other's symbols.
