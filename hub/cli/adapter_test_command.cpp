@@ -216,7 +216,12 @@ int encode_message(const std::string& file, const partners::Partner& partner) {
                      file.c_str(), message.type.c_str());
     auto result = partner.adapter->encode(message);
     if (auto* failure = std::get_if<plugin_host::AdapterFailure>(&result)) {
-        print_problems(file, failure->problems);
+        // Lines in an encode report are lines of the native document the
+        // adapter generated (its outbound schema check), not of the JSON file.
+        for (const auto& p : failure->problems)
+            std::fprintf(stderr, "%s: %s%s%s%s\n", file.c_str(), p.field.c_str(), p.field.empty() ? "" : ": ",
+                         p.message.c_str(),
+                         p.line > 0 ? (" (line " + std::to_string(p.line) + " of the generated document)").c_str() : "");
         if (!failure->rejected) {
             std::fprintf(stderr, "%s: the adapter failed (internal error, not the message's fault)\n", file.c_str());
             return kLoadProblem;

@@ -214,6 +214,14 @@ Result<Config> load(const std::string& file) {
     xmlNode* plugins = x::child(root, "plugins");
     c.plugin_dir = r.path(plugins, "directory", true, "plugin directory");
 
+    if (xmlNode* programme = x::child(root, "programme")) {
+        ProgrammeConfig pc;
+        pc.start = r.attr(programme, "start");
+        pc.targets_file = r.path(programme, "targets", true, "programme targets file");
+        pc.countries_file = r.path(programme, "countries", true, "40+3 country list");
+        c.programme = pc;
+    }
+
     std::map<std::string, std::string> identity_owner;
     for (xmlNode* p : x::children(root, "partner"))
         c.partners.push_back(read_partner(p, r, c.plugin_dir, true, identity_owner));

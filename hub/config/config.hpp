@@ -60,6 +60,12 @@ struct PartnerConfig {
     long adapter_line = 0;
 };
 
+struct ProgrammeConfig {
+    std::string start;         // YYYY-MM-DD
+    std::string targets_file;  // programme-targets-*.txt
+    std::string countries_file;  // countries-40plus3.txt
+};
+
 struct Config {
     std::string file;  // the file it was read from
     std::string node_id = "ketenhub-1";
@@ -69,6 +75,7 @@ struct Config {
     std::string reference_dir;
     std::string iso3166_json;
     std::string plugin_dir;
+    std::optional<ProgrammeConfig> programme;
     std::vector<PartnerConfig> partners;
 };
 

@@ -4,6 +4,7 @@
 //   ketenhub version
 #include "cli/adapter_test_command.hpp"  // adapter SDK: `ketenhub adapter test`
 #include "cli/person_command.hpp"
+#include "cli/report_command.hpp"
 #include "daemon/daemon.hpp"
 
 #include <ketenhub/plugin_abi.h>
@@ -24,6 +25,10 @@ void usage(FILE* out) {
                  "                                        one person's timeline (KEY: V-nummer, KH-id, scheme:value)\n"
                  "  ketenhub person conflicts --config FILE\n"
                  "  ketenhub person confirm|reject ID --config FILE\n"
+                 "  ketenhub report funnel --from DATE --to DATE [--format csv|json|xml]\n"
+                 "                  [--by organisation|country|funding|target-group] [--explain KEY] --config FILE\n"
+                 "  ketenhub report anomalies --config FILE\n"
+                 "  ketenhub report helpdesk --from DATE --to DATE --config FILE\n"
                  // adapter SDK (docs/adapters.md)
                  "  ketenhub adapter test --plugin FILE.so --partner-config FILE --sample DOC.xml ...\n"
                  "                        [--encode MESSAGE.json] [--reference-dir DIR] [--iso3166 FILE]\n"
@@ -63,6 +68,10 @@ int main(int argc, char** argv) {
     if (args[0] == "config" && args.size() > 1 && args[1] == "check") {
         if (config.empty()) return usage(stderr), 64;
         return ketenhub::daemon::check_config(config);
+    }
+    if (args[0] == "report") {
+        if (config.empty()) return usage(stderr), 64;
+        return ketenhub::cli::run_report(args, config);
     }
     if (args[0] == "person") {
         if (config.empty()) return usage(stderr), 64;

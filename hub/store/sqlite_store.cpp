@@ -224,6 +224,36 @@ public:
         });
     }
 
+    Result<std::vector<statistics::Fact>> facts() override {
+        return read([&]() {
+            Statement s(reader_,
+                        "SELECT e.seq, e.partner, e.event_type, e.event_date, d.document_type, d.message_id, e.record_id, "
+                        "p.hub_id, p.v_number, p.birth_date, p.birth_precision, coalesce(p.country_of_return, p.nationality), "
+                        "e.body FROM events e JOIN documents d ON d.id = e.document_id "
+                        "LEFT JOIN persons p ON p.id = e.person_id WHERE e.retracted_by IS NULL ORDER BY e.event_date, e.seq");
+            std::vector<statistics::Fact> out;
+            while (s.step()) {
+                statistics::Fact f;
+                f.seq = s.integer(0);
+                f.partner = s.text(1);
+                f.type = s.text(2);
+                f.event_date = s.text(3);
+                f.document_type = s.text(4);
+                f.message_id = s.text(5);
+                f.record_id = s.text(6);
+                f.person = s.text(7);
+                f.v_number = s.opt_text(8);
+                f.birth_date = s.opt_text(9);
+                if (!s.is_null(10)) f.birth_precision = s.text(10);
+                f.country = s.opt_text(11);
+                auto body = sdk::Json::parse(s.text(12));
+                for (auto it = body["fields"].begin(); it != body["fields"].end(); ++it) f.fields[it.key()] = it->at("value");
+                out.push_back(std::move(f));
+            }
+            return out;
+        });
+    }
+
     Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
         return read([&]() -> std::optional<PersonTimeline> {
             SqliteIdentityRepository repo(reader_, "");

@@ -6,6 +6,7 @@
 
 #include "common/result.hpp"
 #include "identity/identity.hpp"
+#include "statistics/programme_figures.hpp"
 
 #include <ketenhub/sdk/canonical.hpp>
 
@@ -116,6 +117,10 @@ public:
     // and the outbox consume), at most `limit`.
     virtual Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit) = 0;
     virtual Result<StoreStats> stats() = 0;
+
+    // Every event that is not retracted, with its resolved person, for the
+    // programme figures (hub/statistics).
+    virtual Result<std::vector<statistics::Fact>> facts() = 0;
 
     // Identity: a person by V-nummer or hub id ("KH-000042"), following merges.
     virtual Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) = 0;
