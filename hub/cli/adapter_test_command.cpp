@@ -322,6 +322,7 @@ int run_adapter_test(const std::vector<std::string>& args) {
                  plugin.c_str(), (*library)->name().c_str(), (*library)->version().c_str(), (*library)->abi_major(),
                  (*library)->abi_minor(), partner->code.c_str(), partner->inbound_types.size(),
                  partner->outbound_types.size());
+    std::fprintf(stderr, "reference data: %s; ISO 3166-1: %s\n", reference_dir.c_str(), iso3166.c_str());
 
     int status = kOk;
     for (const auto& in : o.inputs) {

@@ -5,9 +5,10 @@
 // the boundary, and allocates and frees every buffer with the plugin's own
 // allocator.
 //
-// Build an adapter with -fvisibility=hidden (and, in-tree, the linker version
-// script plugins/ketenhub_adapter.map) so that the entry point is its only
-// exported symbol.
+// Build an adapter with -fvisibility=hidden and the linker version script
+// (in-tree plugins/ketenhub_adapter.map; installed
+// <prefix>/share/ketenhub/ketenhub_adapter.map) so that the entry point is its
+// only exported symbol. docs/adapters.md walks through an out-of-tree adapter.
 #pragma once
 
 #include <ketenhub/plugin_abi.h>

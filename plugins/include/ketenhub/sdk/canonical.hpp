@@ -88,7 +88,8 @@ struct PersonRef {
     std::optional<std::string> sex;
     std::optional<std::string> nationality;
     std::optional<std::string> country_of_return;
-    // Sensitivity of each attribute that is present, by attribute name.
+    // One class for the whole person block: every attribute above identifies
+    // or describes the person.
     Sensitivity sensitivity = Sensitivity::Personal;
 };
 
