@@ -33,7 +33,7 @@ PersonRecord read_person(const Statement& s) {
 
 std::optional<PersonRecord> SqliteIdentityRepository::one(const char* where, const std::string& value) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM persons WHERE " + where;
-    Statement s(db_, sql.c_str());
+    Statement& s = statements_.get(sql);
     s.bind(1, value);
     if (!s.step()) return std::nullopt;
     PersonRecord p = read_person(s);
@@ -64,7 +64,7 @@ std::optional<PersonRecord> SqliteIdentityRepository::by_hub_referral(const std:
 std::vector<PersonRecord> SqliteIdentityRepository::by_match_key(const std::string& name_key, const std::string& country) {
     std::string sql = std::string("SELECT ") + kColumns +
                       " FROM persons WHERE name_key = ?1 AND match_country = ?2 AND merged_into IS NULL";
-    Statement s(db_, sql.c_str());
+    Statement& s = statements_.get(sql);
     s.bind(1, name_key).bind(2, country);
     std::vector<PersonRecord> out;
     while (s.step()) out.push_back(read_person(s));
@@ -73,7 +73,7 @@ std::vector<PersonRecord> SqliteIdentityRepository::by_match_key(const std::stri
 
 PersonRecord SqliteIdentityRepository::create(const PersonRecord& in) {
     PersonRecord p = in;
-    Statement s(db_,
+    Statement& s = statements_.get(
                 "INSERT INTO persons (hub_id, v_number, family_name, given_names, birth_date, birth_precision, sex, "
                 "nationality, country_of_return, name_key, match_country, created_at) "
                 "VALUES ('pending', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
@@ -81,17 +81,17 @@ PersonRecord SqliteIdentityRepository::create(const PersonRecord& in) {
         .bind(5, p.birth_precision).bind_opt(6, p.sex).bind_opt(7, p.nationality).bind_opt(8, p.country_of_return)
         .bind(9, p.name_key).bind(10, p.match_country).bind(11, now_);
     s.run();
-    p.id = sqlite3_last_insert_rowid(db_);
+    p.id = sqlite3_last_insert_rowid(statements_.db());
     char hub_id[32];
     std::snprintf(hub_id, sizeof hub_id, "KH-%06lld", static_cast<long long>(p.id));
     p.hub_id = hub_id;
-    Statement u(db_, "UPDATE persons SET hub_id = ?1 WHERE id = ?2");
+    Statement& u = statements_.get("UPDATE persons SET hub_id = ?1 WHERE id = ?2");
     u.bind(1, p.hub_id).bind(2, p.id).run();
     return p;
 }
 
 void SqliteIdentityRepository::update(const PersonRecord& p) {
-    Statement s(db_,
+    Statement& s = statements_.get(
                 "UPDATE persons SET v_number = ?1, family_name = ?2, given_names = ?3, birth_date = ?4, "
                 "birth_precision = ?5, sex = ?6, nationality = ?7, country_of_return = ?8, name_key = ?9, "
                 "match_country = ?10 WHERE id = ?11");
@@ -102,18 +102,18 @@ void SqliteIdentityRepository::update(const PersonRecord& p) {
 }
 
 void SqliteIdentityRepository::link(const sdk::PartnerId& id, int64_t person_id) {
-    Statement s(db_, "INSERT OR IGNORE INTO person_ids (scheme, value, person_id) VALUES (?1, ?2, ?3)");
+    Statement& s = statements_.get("INSERT OR IGNORE INTO person_ids (scheme, value, person_id) VALUES (?1, ?2, ?3)");
     s.bind(1, id.scheme).bind(2, id.value).bind(3, person_id).run();
 }
 
 void SqliteIdentityRepository::record_issue(const identity::IdentityIssue& issue) {
     // The same open issue is not listed twice.
-    Statement dup(db_, "SELECT 1 FROM identity_issues WHERE kind = ?1 AND person_id = ?2 AND "
+    Statement& dup = statements_.get("SELECT 1 FROM identity_issues WHERE kind = ?1 AND person_id = ?2 AND "
                        "coalesce(other_person_id, 0) = ?3 AND detail = ?4 AND status = 'open'");
     dup.bind(1, identity::to_string(issue.kind)).bind(2, issue.person_id).bind(3, issue.other_person_id.value_or(0))
         .bind(4, issue.detail);
     if (dup.step()) return;
-    Statement s(db_, "INSERT INTO identity_issues (kind, person_id, other_person_id, detail, status, created_at) "
+    Statement& s = statements_.get("INSERT INTO identity_issues (kind, person_id, other_person_id, detail, status, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, 'open', ?5)");
     s.bind(1, identity::to_string(issue.kind)).bind(2, issue.person_id);
     if (issue.other_person_id)
@@ -132,7 +132,7 @@ void SqliteIdentityRepository::merge(int64_t from, int64_t into, const std::stri
                             "UPDATE person_ids SET person_id = ?2 WHERE person_id = ?1",
                             "UPDATE hub_referrals SET person_id = ?2 WHERE person_id = ?1",
                             "UPDATE persons SET merged_into = ?2, v_number = NULL WHERE id = ?1"}) {
-        Statement s(db_, sql);
+        Statement& s = statements_.get(sql);
         s.bind(1, from).bind(2, into).run();
     }
     // The survivor keeps what it knows and gains what only the other knew.
@@ -150,7 +150,7 @@ void SqliteIdentityRepository::merge(int64_t from, int64_t into, const std::stri
     survivor.name_key = identity::normalise_name(survivor.family_name, survivor.given_names);
     survivor.match_country = survivor.nationality.value_or(survivor.country_of_return.value_or(""));
     update(survivor);
-    Statement m(db_, "INSERT INTO person_merges (from_person, into_person, reason, merged_at) VALUES (?1, ?2, ?3, ?4)");
+    Statement& m = statements_.get("INSERT INTO person_merges (from_person, into_person, reason, merged_at) VALUES (?1, ?2, ?3, ?4)");
     m.bind(1, from).bind(2, into).bind(3, reason).bind(4, now_).run();
 }
 

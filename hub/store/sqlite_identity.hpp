@@ -4,13 +4,14 @@
 
 #include "identity/identity.hpp"
 
-#include <sqlite3.h>
+#include "store/sqlite_util.hpp"
 
 namespace ketenhub::store {
 
 class SqliteIdentityRepository final : public identity::IdentityRepository {
 public:
-    SqliteIdentityRepository(sqlite3* db, std::string now) : db_(db), now_(std::move(now)) {}
+    SqliteIdentityRepository(StatementCache& statements, std::string now)
+        : statements_(statements), now_(std::move(now)) {}
     std::optional<identity::PersonRecord> by_v_number(const std::string& v) override;
     std::optional<identity::PersonRecord> by_partner_id(const sdk::PartnerId& id) override;
     std::optional<identity::PersonRecord> by_hub_referral(const std::string& referral_id) override;
@@ -26,7 +27,7 @@ public:
 
 private:
     std::optional<identity::PersonRecord> one(const char* where, const std::string& value);
-    sqlite3* db_;
+    StatementCache& statements_;
     std::string now_;
 };
 

@@ -157,6 +157,7 @@ public:
     void open() {
         writer_ = open_connection(options_.path, options_.synchronous_full);
         migrate();
+        writer_statements_ = std::make_unique<StatementCache>(writer_);
         reader_ = open_connection(options_.path, options_.synchronous_full);
         thread_ = std::thread([this] { writer_loop(); });
     }
@@ -256,7 +257,8 @@ public:
 
     Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
         return read([&]() -> std::optional<PersonTimeline> {
-            SqliteIdentityRepository repo(reader_, "");
+            StatementCache reader_statements(reader_);
+            SqliteIdentityRepository repo(reader_statements, "");
             auto p = key.rfind("KH-", 0) == 0 ? repo.by_hub_id(key) : repo.by_v_number(key);
             if (!p) {
                 // A V-nummer that was merged away, or a partner id "scheme:value".
@@ -317,7 +319,8 @@ public:
                     if (s.text(0) != "candidate")
                         throw std::invalid_argument("only a candidate can be confirmed; a " + s.text(0) +
                                                     " is corrected at the source and then rejected here");
-                    SqliteIdentityRepository repo(reader_, utc_now());
+                    StatementCache statements(reader_);
+                    SqliteIdentityRepository repo(statements, utc_now());
                     repo.merge(s.integer(2), s.integer(1), "operator confirmed candidate " + std::to_string(issue_id));
                 }
                 Statement u(reader_, "UPDATE identity_issues SET status = ?1, resolved_at = ?2 WHERE id = ?3");
@@ -369,6 +372,7 @@ public:
         }
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
+        writer_statements_.reset();
         if (writer_) {
             sqlite3_close(writer_);
             writer_ = nullptr;
@@ -475,6 +479,7 @@ private:
                     results.push_back(apply(p.request));
                     exec(writer_, "RELEASE request");
                 } catch (const std::exception& e) {
+                    writer_statements_->reset_all();
                     exec(writer_, "ROLLBACK TO request");
                     exec(writer_, "RELEASE request");
                     metrics::counter("store_write_errors_total").inc();
@@ -483,10 +488,12 @@ private:
                     results.push_back(Error::unavailable(std::string("store write failed: ") + e.what()));
                 }
             }
+            writer_statements_->reset_all();
             exec(writer_, "COMMIT");
             committed = true;
         } catch (const std::exception& e) {
             failure = e.what();
+            writer_statements_->reset_all();
             sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
         }
         {
@@ -513,7 +520,7 @@ private:
     // record was rejected (nothing is stored then).
     Result<IngestResult> apply(const IngestRequest& rq) {
         {
-            Statement s(writer_, "SELECT receipt FROM documents WHERE partner = ?1 AND document_key = ?2");
+            Statement& s = writer_statements_->get( "SELECT receipt FROM documents WHERE partner = ?1 AND document_key = ?2");
             s.bind(1, rq.partner).bind(2, rq.document_key);
             if (s.step()) return IngestResult{true, Receipt::from_json(sdk::Json::parse(s.text(0)))};
         }
@@ -524,8 +531,8 @@ private:
         receipt.document_type = rq.document_type;
         receipt.received_at = rq.received_at;
 
-        Statement known(writer_, "SELECT 1 FROM records WHERE partner = ?1 AND record_id = ?2");
-        Statement version(writer_, "SELECT version FROM snapshots WHERE scope = ?1");
+        Statement& known = writer_statements_->get( "SELECT 1 FROM records WHERE partner = ?1 AND record_id = ?2");
+        Statement& version = writer_statements_->get( "SELECT version FROM snapshots WHERE scope = ?1");
         size_t rejected = 0;
         for (const auto& rec : rq.records) {
             RecordReceipt rr;
@@ -557,7 +564,7 @@ private:
         }
         receipt.status = rejected ? "partially_accepted" : "accepted";
 
-        Statement doc(writer_,
+        Statement& doc = writer_statements_->get(
                       "INSERT INTO documents (receipt_id, partner, document_key, message_id, document_type, content_type, "
                       "body_sha256, body, received_at, peer_identity, receipt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
         doc.bind(1, rq.receipt_id).bind(2, rq.partner).bind(3, rq.document_key).bind(4, rq.message_id)
@@ -566,16 +573,16 @@ private:
         doc.run();
         const int64_t document_id = sqlite3_last_insert_rowid(writer_);
 
-        Statement record(writer_, "INSERT INTO records (partner, record_id, document_id, outcome) VALUES (?1,?2,?3,?4)");
-        Statement retract(writer_,
+        Statement& record = writer_statements_->get( "INSERT INTO records (partner, record_id, document_id, outcome) VALUES (?1,?2,?3,?4)");
+        Statement& retract = writer_statements_->get(
                           "UPDATE events SET retracted_by = ?1 WHERE snapshot_scope = ?2 AND retracted_by IS NULL");
-        Statement snapshot(writer_,
+        Statement& snapshot = writer_statements_->get(
                            "INSERT INTO snapshots (scope, version, document_id) VALUES (?1,?2,?3) "
                            "ON CONFLICT(scope) DO UPDATE SET version = excluded.version, document_id = excluded.document_id");
-        Statement event(writer_,
+        Statement& event = writer_statements_->get(
                         "INSERT INTO events (document_id, partner, record_id, event_type, event_date, snapshot_scope, body, "
                         "person_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
-        SqliteIdentityRepository identities(writer_, rq.received_at);
+        SqliteIdentityRepository identities(*writer_statements_, rq.received_at);
         for (size_t i = 0; i < rq.records.size(); ++i) {
             const auto& rec = rq.records[i];
             const auto outcome = receipt.records[i].outcome;
@@ -608,6 +615,7 @@ private:
 
     SqliteOptions options_;
     sqlite3* writer_ = nullptr;
+    std::unique_ptr<StatementCache> writer_statements_;
     sqlite3* reader_ = nullptr;
     std::mutex reader_mutex_;
     std::mutex mutex_;

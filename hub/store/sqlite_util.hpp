@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace ketenhub::store {
 
@@ -76,5 +78,27 @@ inline void exec(sqlite3* db, const char* sql) {
         throw std::runtime_error("sqlite: " + m);
     }
 }
+
+// Prepared statements kept for the life of a connection: preparing costs
+// more than running the small statements of the ingest path.
+class StatementCache {
+public:
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+    sqlite3* db() const { return db_; }
+    // The statement for `sql`, reset and with no bindings.
+    Statement& get(const std::string& sql) {
+        auto& slot = statements_[sql];
+        if (!slot) slot = std::make_unique<Statement>(db_, sql.c_str());
+        return slot->reset();
+    }
+    // Ends every statement's read cursor (before COMMIT, and on failure).
+    void reset_all() {
+        for (auto& [sql, st] : statements_) st->reset();
+    }
+
+private:
+    sqlite3* db_;
+    std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+};
 
 }  // namespace ketenhub::store
