@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -73,7 +74,7 @@ partners::PeerCertificate describe_peer(SSL* ssl) {
 
 }  // namespace
 
-Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files) {
+Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files, ClientCertificate client) {
     auto tls = std::make_shared<TlsContext>();
     SSL_CTX* ctx = tls->ctx.native_handle();
     ERR_clear_error();
@@ -91,8 +92,11 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& file
         SSL_CTX_set_client_CA_list(ctx, names);
     else
         return Error::invalid(files.client_ca + ": contains no CA certificate");
-    // The client certificate is required: a handshake without one fails.
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    // Required: a handshake without a client certificate fails. Optional:
+    // one is asked for, and verified when sent.
+    SSL_CTX_set_verify(ctx, client == ClientCertificate::Required ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                                                  : SSL_VERIFY_PEER,
+                       nullptr);
     SSL_CTX_set_verify_depth(ctx, 4);
     static const unsigned char kSessionContext[] = "ketenhub";
     SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
@@ -227,6 +231,7 @@ private:
         rq.method = std::string(msg.method_string());
         rq.target = std::string(msg.target());
         rq.content_type = std::string(msg[http::field::content_type]);
+        rq.authorization = std::string(msg[http::field::authorization]);
         rq.body = std::move(msg.body());
         // The deadline covers the whole exchange, including handling.
         beast::get_lowest_layer(stream_).expires_never();
@@ -238,6 +243,7 @@ private:
 
     void reply_and_close(unsigned status, const char* type, const char* title, const std::string& detail) {
         keep_alive_ = false;
+        linger_ = true;
         busy_ = true;
         HttpResponse r;
         r.status = status;
@@ -263,9 +269,30 @@ private:
                 metrics::counter("http_write_errors_total").inc();
                 return self->close();
             }
-            if (!res->keep_alive()) return self->close();
+            if (!res->keep_alive()) return self->linger_ ? self->linger_then_close() : self->close();
             self->read_request();
         });
+    }
+
+    // After refusing a request whose body may still be arriving: closing now
+    // would answer the client's next bytes with a TCP RST, which can erase
+    // our answer from its receive buffer before it is read (RFC 9112 9.6).
+    // So send FIN after the answer, and read and discard until the client
+    // closes or the deadline passes.
+    void linger_then_close() {
+        closed_ = true;
+        beast::error_code ec;
+        beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+        beast::get_lowest_layer(stream_).expires_after(std::min(server_->cfg.read_timeout, std::chrono::milliseconds(5000)));
+        discard();
+    }
+    void discard() {
+        auto scratch = std::make_shared<std::array<char, 16384>>();
+        beast::get_lowest_layer(stream_).async_read_some(
+            asio::buffer(*scratch), [self = shared_from_this(), scratch](beast::error_code ec, std::size_t) {
+                if (ec) return beast::get_lowest_layer(self->stream_).close();
+                self->discard();
+            });
     }
 
     void close() {
@@ -288,6 +315,7 @@ private:
     bool busy_ = false;
     bool keep_alive_ = true;
     bool closed_ = false;
+    bool linger_ = false;
 };
 
 void HttpsServer::Impl::accept() {

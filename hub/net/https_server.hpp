@@ -22,6 +22,7 @@ struct HttpRequest {
     std::string target;
     std::string content_type;
     std::string body;
+    std::string authorization;  // the Authorization header (admin listener: HTTP Basic)
 };
 
 struct HttpResponse {
@@ -42,9 +43,15 @@ using Handler = std::function<void(HttpRequest, const Peer&, Respond)>;
 
 // Server-side TLS material, ready for new connections. Opaque outside net/.
 class TlsContext;
-// TLS 1.2 and 1.3 only, client certificate required and verified against
-// the client CA. Errors name the file that is wrong.
-Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files);
+// Whether a handshake without a client certificate fails (the partner
+// listener) or goes on so that the request can authenticate otherwise (the
+// admin listener with HTTP Basic credentials). A certificate that is
+// presented is verified against the client CA either way.
+enum class ClientCertificate { Required, Optional };
+// TLS 1.2 and 1.3 only, client certificate verified against the client CA.
+// Errors name the file that is wrong.
+Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files,
+                                                    ClientCertificate client = ClientCertificate::Required);
 
 class HttpsServer {
 public:

@@ -171,7 +171,8 @@ public:
         ctxt->sax->resolveEntity = &detail::no_resolve;
         ctxt->sax->entityDecl = &detail::no_entity_decl;
         ctxt->sax->externalSubset = &detail::no_external_subset;
-        const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS;
+        // Whitespace is kept: a signed document must read back byte for byte.
+        const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA;
         xmlDoc* raw = xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()),
                                         "document.xml", nullptr, options);
         std::unique_ptr<xmlDoc, detail::DocFree> doc(raw);
@@ -295,6 +296,8 @@ public:
         xmlDocSetRootElement(doc_.get(), root_);
     }
     xmlNode* root() const { return root_; }
+    // For steps that work on the whole tree, such as an XML signature.
+    xmlDoc* doc() const { return doc_.get(); }
     xmlNode* add(xmlNode* parent, const char* name, const std::string& value) {
         return xmlNewTextChild(parent, ns_, BAD_CAST name, BAD_CAST value.c_str());
     }
@@ -302,10 +305,12 @@ public:
     void set_attr(xmlNode* n, const char* name, const std::string& value) {
         xmlSetProp(n, BAD_CAST name, BAD_CAST value.c_str());
     }
-    std::string serialize(const char* encoding = "UTF-8") const {
+    // Indented unless `pretty` is false; a signed document must not be
+    // re-indented after signing, since that changes what was signed.
+    std::string serialize(const char* encoding = "UTF-8", bool pretty = true) const {
         xmlChar* mem = nullptr;
         int size = 0;
-        xmlDocDumpFormatMemoryEnc(doc_.get(), &mem, &size, encoding, 1);
+        xmlDocDumpFormatMemoryEnc(doc_.get(), &mem, &size, encoding, pretty ? 1 : 0);
         std::string out(reinterpret_cast<const char*>(mem), static_cast<size_t>(size));
         xmlFree(mem);
         return out;
