@@ -15,10 +15,18 @@ out=$1 certs=$2 db=$3 port=$4 reference=$5 plugins=$6
   <storage><sqlite path="$db"/></storage>
   <reference directory="$reference"/>
   <plugins directory="$plugins"/>
+  <programme start="2010-01-01" targets="$reference/programme-targets-2010.txt" countries="$reference/countries-40plus3.txt"/>
 XML
   for partner in coa vwn iom mbt dtv; do
     printf '  <partner code="%s">\n    <certificate subject="CN=%s,OU=Partners,O=Ketenhub Development"/>\n' "$partner" "$partner"
-    printf '    <adapter plugin="ketenhub_adapter_%s.so"/>\n  </partner>\n' "$partner"
+    if [ "$partner" = dtv ]; then
+      printf '    <adapter plugin="ketenhub_adapter_dtv.so">\n'
+      printf '      <setting name="signing-key" value="%s/signing-key.pem"/>\n' "$certs"
+      printf '      <setting name="signing-certificate" value="%s/signing.pem"/>\n' "$certs"
+      printf '    </adapter>\n  </partner>\n'
+    else
+      printf '    <adapter plugin="ketenhub_adapter_%s.so"/>\n  </partner>\n' "$partner"
+    fi
   done
   echo '</ketenhub>'
 } > "$out"

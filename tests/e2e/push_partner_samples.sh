@@ -82,7 +82,7 @@ show 2098315774 > "$work/kamara.txt"
 for partner in coa vwn mbt dtv; do
   grep -qE "^  [0-9-]{10}  $partner " "$work/kamara.txt" || fail "Kamara's timeline has no $partner event"
 done
-show 2098315774 | grep -q "vwn:" || fail "Kamara's VWN clientnummer is not linked"
+grep -q "vwn:VWN-UT-004512" "$work/kamara.txt" || fail "Kamara's VWN clientnummer is not linked"
 
 kill -TERM "$hub_pid"
 wait "$hub_pid" || fail "the hub did not exit cleanly"
