@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Development certificates for a local hub: a CA, a server certificate for
-# localhost, and one client certificate per partner (coa vwn iom mbt dtv),
+# localhost, one client certificate per partner (coa vwn iom mbt dtv) and one
+# for an operator of the admin listener (operator.pem),
 # all ECDSA P-256. Existing files are kept, so running it again is harmless.
 #   scripts/gen-dev-certs.sh [DIR]      (default: dev-certs/ in the repository)
 set -euo pipefail
@@ -30,6 +31,10 @@ issue() { # name subject extensions
 
 issue server "$org/OU=Hub/CN=localhost" \
   "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
+issue operator "$org/OU=Operators/CN=operator" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+# The hub signs every document it sends to DT&V with this certificate's key.
+issue signing "$org/OU=Hub/CN=Ketenhub document signing" \
+  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
 for partner in coa vwn iom mbt dtv; do
   issue "$partner" "$org/OU=Partners/CN=$partner" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"

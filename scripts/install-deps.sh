@@ -15,6 +15,7 @@ packages=(
   libgtest-dev googletest     # tests
   iso-codes                   # ISO 3166-1 country codes
   curl ca-certificates        # pushing documents by hand, smoke checks
+  chromium                    # the operator dashboard test (headless, tests/dashboard)
 )
 
 missing=()

@@ -123,6 +123,63 @@ PartnerConfig read_partner(xmlNode* p, Reader& r, const std::string& plugin_dir,
     return pc;
 }
 
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// <admin>: the operators' listener. Its own port; small limits (operators
+// only send GETs); credentials unique by user.
+AdminConfig read_admin(xmlNode* admin, Reader& r, const ListenerConfig& partner_listener) {
+    AdminConfig a;
+    a.line = x::line_of(admin);
+    auto& l = a.listener;
+    l.address = r.attr(admin, "address");
+    l.port = r.number<uint16_t>(admin, "port", 0);
+    l.threads = r.number<unsigned>(admin, "threads", 1);
+    l.max_connections = 64;
+    l.max_body_bytes = 16 << 10;
+    if (l.threads > 16) r.problem(admin, x::path_of(admin) + "/@threads", "at most 16 threads");
+    if (l.port != 0 && l.port == partner_listener.port && l.address == partner_listener.address)
+        r.problem(admin, x::path_of(admin) + "/@port", "the admin listener needs a port of its own, not the partner listener's");
+    xmlNode* tls = x::child(admin, "tls");
+    l.tls.client_ca = r.path(tls, "client-ca", true, "operators' client CA file");
+    l.tls.certificate = r.path(tls, "certificate", true, "certificate file");
+    l.tls.private_key = r.path(tls, "private-key", true, "private key file");
+    for (xmlNode* op : x::children(admin, "operator")) {
+        CertificateIdentity id;
+        id.line = x::line_of(op);
+        id.subject = x::attr(op, "subject");
+        if (auto fp = x::attr(op, "sha256")) id.sha256 = normalise_fingerprint(*fp);
+        if (!id.subject && !id.sha256) {
+            r.problem(op, "", "an operator identity needs a subject, a sha256 fingerprint, or both");
+            continue;
+        }
+        a.operators.push_back(std::move(id));
+    }
+    std::set<std::string> users;
+    for (xmlNode* cred : x::children(admin, "credential")) {
+        Credential c{r.attr(cred, "user"), normalise_fingerprint(r.attr(cred, "password-sha256")), x::line_of(cred)};
+        if (!users.insert(c.user).second)
+            r.problem(cred, x::path_of(cred) + "/@user", "credential user '" + c.user + "' is given twice");
+        a.credentials.push_back(std::move(c));
+    }
+    // With no <operator>, every certificate from the admin CA is an
+    // operator: with the partners' CA that would let every partner in.
+    if (a.operators.empty() && !l.tls.client_ca.empty() && !partner_listener.tls.client_ca.empty()) {
+        std::error_code ec;
+        const bool both = fs::exists(l.tls.client_ca, ec) && fs::exists(partner_listener.tls.client_ca, ec);
+        if (l.tls.client_ca == partner_listener.tls.client_ca ||
+            (both && file_text(l.tls.client_ca) == file_text(partner_listener.tls.client_ca)))
+            r.problem(tls, x::path_of(tls) + "/@client-ca",
+                      "the admin listener trusts the partners' client CA but lists no <operator>: every partner "
+                      "certificate would be an operator; list the operators' certificates or use a CA of their own");
+    }
+    return a;
+}
+
 // Reads and schema-checks a configuration document. The schema also accepts
 // a standalone <partner> root (for `ketenhub adapter test`); `root` says
 // which one the caller wants.
@@ -189,6 +246,8 @@ Result<Config> load(const std::string& file) {
         l.idle_timeout = ms(r.number<long>(t, "idle-ms", 30000));
         l.shutdown_timeout = ms(r.number<long>(t, "shutdown-ms", 10000));
     }
+
+    if (xmlNode* admin = x::child(root, "admin")) c.admin = read_admin(admin, r, c.listener);
 
     xmlNode* sqlite = x::child(x::child(root, "storage"), "sqlite");
     c.sqlite.path = r.path(sqlite, "path", false, "");

@@ -66,11 +66,28 @@ struct ProgrammeConfig {
     std::string countries_file;  // countries-40plus3.txt
 };
 
+// An operator's HTTP Basic credential on the admin listener.
+struct Credential {
+    std::string user;
+    std::string password_sha256;  // lower-case hex of SHA-256(password)
+    long line = 0;
+};
+
+// The operators' listener (<admin>): the dashboard and its JSON API.
+// listener.tls.client_ca is the CA of the operators' client certificates.
+struct AdminConfig {
+    ListenerConfig listener;                     // address, port, threads, tls; small limits
+    std::vector<CertificateIdentity> operators;  // empty: any certificate from the admin CA
+    std::vector<Credential> credentials;         // non-empty: a client certificate is optional
+    long line = 0;
+};
+
 struct Config {
     std::string file;  // the file it was read from
     std::string node_id = "ketenhub-1";
     std::string log_level = "info";
     ListenerConfig listener;
+    std::optional<AdminConfig> admin;
     SqliteConfig sqlite;
     std::string reference_dir;
     std::string iso3166_json;

@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include "admin/admin_api.hpp"
 #include "api/partner_api.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -37,6 +38,9 @@ struct Loaded {
     config::Config config;
     std::shared_ptr<const partners::PartnerRegistry> registry;
     std::shared_ptr<net::TlsContext> tls;
+    // The admin listener's, when <admin> is configured.
+    std::shared_ptr<net::TlsContext> admin_tls;
+    std::shared_ptr<const admin::AdminSettings> admin;
 };
 
 // Everything serve needs from a config file, or the reasons it cannot be had.
@@ -48,8 +52,19 @@ Result<Loaded> load_all(const std::string& path) {
     std::string problems;
     if (!tls) problems += cfg->file + ": " + tls.error().message + "\n";
     if (!registry) problems += registry.error().message;
+    std::shared_ptr<net::TlsContext> admin_tls;
+    std::shared_ptr<const admin::AdminSettings> admin;
+    if (cfg->admin) {
+        // Operators may come with a credential instead of a certificate.
+        auto t = net::make_server_tls(cfg->admin->listener.tls, cfg->admin->credentials.empty()
+                                                                     ? net::ClientCertificate::Required
+                                                                     : net::ClientCertificate::Optional);
+        if (t) admin_tls = *t; else problems += cfg->file + ": admin: " + t.error().message + "\n";
+        auto a = admin::make_settings(*cfg);
+        if (a) admin = *a; else problems += cfg->file + ": programme: " + a.error().message + "\n";
+    }
     if (!problems.empty()) return Error::invalid(problems);
-    return Loaded{std::move(*cfg), *registry, *tls};
+    return Loaded{std::move(*cfg), *registry, *tls, admin_tls, admin};
 }
 
 }  // namespace
@@ -70,6 +85,9 @@ int check_config(const std::string& path) {
     std::printf("%s: OK: listener %s:%u, storage sqlite %s, %zu partner(s)\n", loaded->config.file.c_str(),
                 loaded->config.listener.address.c_str(), loaded->config.listener.port, loaded->config.sqlite.path.c_str(),
                 loaded->registry->all().size());
+    if (const auto& a = loaded->config.admin)
+        std::printf("  admin listener %s:%u, %zu operator certificate(s), %zu credential(s)\n", a->listener.address.c_str(),
+                    a->listener.port, a->operators.size(), a->credentials.size());
     for (const auto& p : loaded->registry->all())
         std::printf("  partner %-4s adapter %s %s (%s)\n", p->code.c_str(), p->adapter->library().name().c_str(),
                     p->adapter->library().version().c_str(), p->adapter->library().path().c_str());
@@ -116,9 +134,29 @@ int serve(const std::string& path) {
     }
     sdk::Json partner_codes = sdk::Json::array();
     for (const auto& p : current.registry->all()) partner_codes.push_back(p->code);
-    log::info("listening", {{"address", current.config.listener.address}, {"port", server.port()},
+    log::info("listening", {{"listener", "partner"}, {"address", current.config.listener.address}, {"port", server.port()},
                             {"config", current.config.file}, {"store", current.config.sqlite.path},
                             {"partners", partner_codes}});
+
+    // The operators' listener (<admin>): a second server of the same kind,
+    // on its own port, reading the same store.
+    std::unique_ptr<admin::AdminApi> admin_api;
+    std::unique_ptr<net::HttpsServer> admin_server;
+    if (const auto& a = current.config.admin) {
+        admin_api = std::make_unique<admin::AdminApi>(**store, current.admin);
+        admin_server = std::make_unique<net::HttpsServer>(
+            a->listener, current.admin_tls, [&admin = *admin_api](net::HttpRequest rq, const net::Peer& peer, net::Respond respond) {
+                admin.handle(std::move(rq), peer, std::move(respond));
+            });
+        if (auto started = admin_server->start(); !started) {
+            std::fprintf(stderr, "ketenhub: cannot start the admin listener: %s\n", started.error().message.c_str());
+            server.drain(std::chrono::milliseconds(0));
+            (*store)->close();
+            return 2;
+        }
+        log::info("listening", {{"listener", "admin"}, {"address", a->listener.address}, {"port", admin_server->port()},
+                                {"operators", a->operators.size()}, {"credentials", a->credentials.size()}});
+    }
 
     for (;;) {
         int sig = 0;
@@ -141,6 +179,16 @@ int serve(const std::string& path) {
             log::set_min_level(level_of(next->config.log_level));
             current.registry = next->registry;
             current.tls = next->tls;
+            if (admin_server && next->config.admin) {
+                if (!(next->config.admin->listener == current.config.admin->listener))
+                    log::warn("reload_admin_listener_unchanged", {{"note", "admin address, port and threads change on restart only"}});
+                admin_server->replace_tls(next->admin_tls);
+                admin_api->replace_settings(next->admin);
+                current.admin_tls = next->admin_tls;
+                current.admin = next->admin;
+            } else if (static_cast<bool>(admin_server) != next->config.admin.has_value()) {
+                log::warn("reload_admin_unchanged", {{"note", "adding or removing <admin> takes a restart"}});
+            }
             metrics::counter("reloads_total").inc();
             log::info("reloaded", {{"config", path}, {"partners", next->registry->all().size()}});
             continue;
@@ -148,6 +196,7 @@ int serve(const std::string& path) {
         log::info("shutting_down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                     {"in_flight_connections", server.active_connections()}});
         bool clean = server.drain(current.config.listener.shutdown_timeout);
+        if (admin_server) clean = admin_server->drain(current.config.admin->listener.shutdown_timeout) && clean;
         (*store)->close();
         log::info("stopped", {{"clean", clean}, {"metrics", metrics::render_prometheus()}});
         return 0;

@@ -255,6 +255,41 @@ public:
         });
     }
 
+    Result<std::vector<PartnerActivity>> partner_activity() override {
+        return read([&]() {
+            std::vector<PartnerActivity> out;
+            // SQLite: the bare columns come from the row with max(id), the
+            // partner's last stored document.
+            Statement d(reader_,
+                        "SELECT partner, count(*), max(id), received_at, document_type, message_id FROM documents "
+                        "GROUP BY partner ORDER BY partner");
+            while (d.step()) {
+                PartnerActivity a;
+                a.partner = d.text(0);
+                a.documents = d.integer(1);
+                a.last_received_at = d.text(3);
+                a.last_document_type = d.text(4);
+                a.last_message_id = d.text(5);
+                out.push_back(std::move(a));
+            }
+            Statement r(reader_,
+                        "SELECT d.partner, json_extract(r.value, '$.outcome'), count(*) FROM documents d, "
+                        "json_each(d.receipt, '$.records') r GROUP BY 1, 2");
+            while (r.step()) {
+                const std::string partner = r.text(0), outcome = r.text(1);
+                for (auto& a : out) {
+                    if (a.partner != partner) continue;
+                    int64_t n = r.integer(2);
+                    if (outcome == "accepted") a.records_accepted += n;
+                    else if (outcome == "already_known") a.records_already_known += n;
+                    else if (outcome == "superseded") a.records_superseded += n;
+                    else a.records_rejected += n;
+                }
+            }
+            return out;
+        });
+    }
+
     Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
         return read([&]() -> std::optional<PersonTimeline> {
             StatementCache reader_statements(reader_);

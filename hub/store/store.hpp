@@ -98,6 +98,20 @@ struct StoreStats {
     int schema_version = 0;
 };
 
+// What the store holds per partner, for the operators' dashboard.
+struct PartnerActivity {
+    std::string partner;
+    int64_t documents = 0;  // stored documents (a refused document is not stored)
+    std::string last_received_at;
+    std::string last_document_type;
+    std::string last_message_id;
+    // Record outcomes as told in the stored documents' receipts.
+    int64_t records_accepted = 0;
+    int64_t records_already_known = 0;
+    int64_t records_superseded = 0;
+    int64_t records_rejected = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -121,6 +135,12 @@ public:
     // Every event that is not retracted, with its resolved person, for the
     // programme figures (hub/statistics).
     virtual Result<std::vector<statistics::Fact>> facts() = 0;
+
+    // Per partner that has stored documents: the last one and the record
+    // outcomes (the admin dashboard). Not every backend has it yet.
+    virtual Result<std::vector<PartnerActivity>> partner_activity() {
+        return Error::unavailable(backend() + " store: partner activity is not implemented");
+    }
 
     // Identity: a person by V-nummer or hub id ("KH-000042"), following merges.
     virtual Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) = 0;
