@@ -26,7 +26,7 @@ struct ListenerConfig {
     uint16_t port = 0;
     unsigned threads = 2;
     size_t max_connections = 1024;
-    size_t max_body_bytes = 1 << 20;
+    size_t max_body_bytes = 6 << 20;  // VWN and MbT exports may be 5 MB
     size_t max_header_bytes = 16 << 10;
     std::chrono::milliseconds handshake_timeout{5000};
     std::chrono::milliseconds read_timeout{15000};

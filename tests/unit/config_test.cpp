@@ -66,7 +66,7 @@ TEST_F(ConfigTest, AValidConfigResolvesPathsAgainstItsDirectory) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->listener.tls.client_ca, (dir_ / "ca.pem").string());
     EXPECT_EQ(r->sqlite.path, (dir_ / "data/hub.db").string());
-    EXPECT_EQ(r->listener.max_body_bytes, 1048576u);
+    EXPECT_EQ(r->listener.max_body_bytes, 6291456u);  // room for 5 MB VWN and MbT exports
     ASSERT_EQ(r->partners.size(), 1u);
     EXPECT_EQ(r->partners[0].plugin_path, build_dir() + "/adapters/ketenhub_adapter_coa.so");
 }
