@@ -60,6 +60,13 @@ std::string compare_golden(const std::filesystem::path& golden, const sdk::Json&
     return "differs from " + golden.string() + ":\n" + patch.dump(2);
 }
 
+plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& adapter, const std::string& document) {
+    auto r = adapter.decode(document);
+    EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "document was accepted";
+    if (auto* f = std::get_if<plugin_host::AdapterFailure>(&r)) return *f;
+    return {};
+}
+
 sdk::DecodedDocument decode_ok(const plugin_host::AdapterInstance& adapter, const std::string& document) {
     auto r = adapter.decode(document);
     if (auto* f = std::get_if<plugin_host::AdapterFailure>(&r)) {

@@ -30,6 +30,9 @@ std::shared_ptr<plugin_host::AdapterInstance> load_adapter(const std::string& pa
 // committing. Returns an empty string when equal, else a readable diff.
 std::string compare_golden(const std::filesystem::path& golden, const sdk::Json& actual);
 
+// The adapter's refusal of a document; a test failure when it was accepted.
+plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& adapter, const std::string& document);
+
 // The decoded document or a test failure message.
 sdk::DecodedDocument decode_ok(const plugin_host::AdapterInstance& adapter, const std::string& document);
 

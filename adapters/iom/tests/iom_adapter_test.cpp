@@ -24,13 +24,6 @@ fs::path valid_sample(const char* name) { return contract() / "samples/valid" / 
 
 bool is_outbound_sample(const fs::path& p) { return p.filename().string().rfind("returncaseupdate-", 0) != 0; }
 
-plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& a, const std::string& doc) {
-    auto r = a.decode(doc);
-    EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "document was accepted";
-    if (auto* f = std::get_if<plugin_host::AdapterFailure>(&r)) return *f;
-    return {};
-}
-
 plugin_host::AdapterFailure encode_failure(const plugin_host::AdapterInstance& a, const sdk::OutboundMessage& m) {
     auto r = a.encode(m);
     EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "message was encoded:\n"

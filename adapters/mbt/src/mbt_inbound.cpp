@@ -3,6 +3,7 @@
 #include "mbt_internal.hpp"
 
 #include <ketenhub/sdk/dates.hpp>
+#include <ketenhub/sdk/text.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -36,50 +37,12 @@ Problem problem_at(xmlNode* element, const char* attribute, std::string message)
 // The schema guarantees required attributes; an absent optional one is "".
 std::string attribute(const xmlNode* element, const char* name) { return x::attr(element, name).value_or(""); }
 
-std::string trim(const std::string& s) {
-    const char* space = " \t\r\n";
-    size_t b = s.find_first_not_of(space);
-    if (b == std::string::npos) return {};
-    return s.substr(b, s.find_last_not_of(space) - b + 1);
-}
-
 // yyyymmdd -> YYYY-MM-DD. The schema's pattern lets impossible dates such as
 // 20100231 through; the MbT README makes the receiver check them.
 std::optional<std::string> iso_date(const std::string& compact) {
     auto c = dates::parse_compact_date(compact);
     if (!c) return std::nullopt;
     return dates::format(*c);
-}
-
-// xs:positiveInteger compares by value ("02" == "2" == "+2"), so record ids
-// use the plain decimal form: the same volgnr always gives the same id.
-std::string plain_integer(const std::string& lexical) {
-    std::string s = trim(lexical);
-    if (!s.empty() && s[0] == '+') s.erase(0, 1);
-    s.erase(0, std::min(s.find_first_not_of('0'), s.size()));
-    return s.empty() ? "0" : s;
-}
-
-// "Joseph Mwangi Kamau": MbT writes one name in natural order. The last word
-// is the family name, the words before it the given names; a single word is a
-// family name only. (Identity matching normalises order and split anyway.)
-void split_natural_name(const std::string& name, PersonRef& p) {
-    std::vector<std::string> words;
-    for (size_t i = 0; i < name.size();) {
-        size_t start = name.find_first_not_of(" \t\r\n", i);
-        if (start == std::string::npos) break;
-        size_t end = name.find_first_of(" \t\r\n", start);
-        if (end == std::string::npos) end = name.size();
-        words.push_back(name.substr(start, end - start));
-        i = end;
-    }
-    if (words.empty()) return;
-    p.family_name = words.back();
-    words.pop_back();
-    if (words.empty()) return;
-    std::string given = words.front();
-    for (size_t i = 1; i < words.size(); ++i) given += " " + words[i];
-    p.given_names = given;
 }
 
 // What every record of one export shares.
@@ -97,7 +60,7 @@ PersonRef person_of(xmlNode* dossier, xmlNode* persoon, const CountryCatalog& co
     PersonRef p;
     p.partner_ids.push_back({"mbt", attribute(dossier, "nr")});
     if (auto vnr = x::attr(persoon, "vnr")) p.v_number = *vnr;
-    split_natural_name(attribute(persoon, "naam"), p);
+    text::split_natural_name(attribute(persoon, "naam"), p);
 
     const std::string geb = attribute(persoon, "geb");
     if (auto d = iso_date(geb))
@@ -155,7 +118,8 @@ Event step_event(const ExportContext& ctx, const std::string& record_id, xmlNode
 Record decode_dossier(const ExportContext& ctx, xmlNode* dossier, const CountryCatalog& countries) {
     Record r;
     // MbT has no id per message: a record is the export id plus volgnr.
-    r.record_id = ctx.export_id + ":" + plain_integer(attribute(dossier, "volgnr"));
+    // volgnr compares by value ("02" == "2" == "+2"): the same record always gets the same id.
+    r.record_id = ctx.export_id + ":" + text::xs_integer(attribute(dossier, "volgnr"));
     r.line = x::line_of(dossier);
 
     std::vector<Problem> problems;
@@ -182,13 +146,13 @@ Record decode_dossier(const ExportContext& ctx, xmlNode* dossier, const CountryC
 // refused. Compared by value: the schema type is xs:positiveInteger.
 void check_record_count(xmlNode* root, size_t present) {
     const std::string declared = attribute(root, "aantal");
-    const std::string digits = plain_integer(declared);
+    const std::string digits = text::xs_integer(declared);
     unsigned long long value = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     const bool matches = ec == std::errc() && end == digits.data() + digits.size() && value == present;
     if (!matches)
         throw Rejection({problem_at(root, "aantal",
-                                    "aantal is " + trim(declared) + " but the export holds " + std::to_string(present) +
+                                    "aantal is " + text::trim(declared) + " but the export holds " + std::to_string(present) +
                                         " dossier records; the whole export is rejected")});
 }
 

@@ -25,13 +25,6 @@ std::string sample(const std::string& name) { return read_file(contract() / "sam
 
 bool is_outbound_sample(const fs::path& p) { return p.filename().string().rfind("verwijzing-", 0) == 0; }
 
-plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& a, const std::string& doc) {
-    auto r = a.decode(doc);
-    EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "document was accepted";
-    if (auto* f = std::get_if<plugin_host::AdapterFailure>(&r)) return *f;
-    return {};
-}
-
 std::string replace(std::string s, const std::string& from, const std::string& to) {
     auto at = s.find(from);
     EXPECT_NE(at, std::string::npos) << from;

@@ -9,6 +9,7 @@
 #include <ketenhub/sdk/adapter.hpp>
 #include <ketenhub/sdk/countries.hpp>
 #include <ketenhub/sdk/dates.hpp>
+#include <ketenhub/sdk/text.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,6 +19,10 @@ namespace {
 
 using namespace ketenhub::sdk;
 namespace x = ketenhub::sdk::xml;
+using text::split_natural_name;
+using text::trim;
+using text::xs_boolean;
+using text::xs_integer;
 
 constexpr const char* kNamespace = "urn:nl:vluchtelingenwerk:nadenken-over-terugkeer:2";
 constexpr const char* kExport = "Export";
@@ -49,50 +54,6 @@ std::string sex_of(const std::string& vwn) {
     if (vwn == "man") return "M";
     if (vwn == "vrouw") return "F";
     return "X";  // onbekend
-}
-
-std::string trim(const std::string& s) {
-    const size_t b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-// xs:boolean and xs:integer values are whitespace-collapsed by the schema, so
-// " true " and "1" are valid; read them the way the schema does.
-bool xs_boolean(const std::string& lexical) {
-    const std::string v = trim(lexical);
-    return v == "true" || v == "1";
-}
-
-// "+0003" -> "3": the canonical form of a schema-valid xs:integer, compared
-// as text so that an absurdly long aantalRegels cannot overflow anything.
-std::string xs_integer(const std::string& lexical) {
-    std::string s = trim(lexical);
-    if (!s.empty() && s[0] == '+') s.erase(0, 1);
-    s.erase(0, std::min(s.find_first_not_of('0'), s.size()));
-    return s.empty() ? "0" : s;
-}
-
-// "Hussein Ali Jabbar": VWN writes one name in natural order. The last word is
-// taken as the family name and the words before it as the given names; a
-// single word is a family name only. Identity matching normalises the order
-// and split of name parts, so this choice does not decide a match.
-void split_natural_name(const std::string& name, PersonRef& p) {
-    std::vector<std::string> words;
-    for (size_t i = 0; i < name.size();) {
-        const size_t start = name.find_first_not_of(" \t\r\n", i);
-        if (start == std::string::npos) break;
-        const size_t end = std::min(name.find_first_of(" \t\r\n", start), name.size());
-        words.push_back(name.substr(start, end - start));
-        i = end;
-    }
-    if (words.empty()) return;
-    p.family_name = words.back();
-    words.pop_back();
-    if (words.empty()) return;
-    std::string given = words.front();
-    for (size_t i = 1; i < words.size(); ++i) given += " " + words[i];
-    p.given_names = given;
 }
 
 void put(Event& e, const char* key, Json value, Sensitivity s) { e.fields[key] = Field{std::move(value), s}; }

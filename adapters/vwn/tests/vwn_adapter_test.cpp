@@ -32,13 +32,6 @@ std::string replace(std::string s, const std::string& from, const std::string& t
     return s;
 }
 
-plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& a, const std::string& doc) {
-    auto r = a.decode(doc);
-    EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "document was accepted";
-    if (auto* f = std::get_if<plugin_host::AdapterFailure>(&r)) return *f;
-    return {};
-}
-
 const sdk::Event& only_event(const sdk::DecodedDocument& d, size_t record = 0) {
     return d.records.at(record).events.at(0);
 }
