@@ -73,6 +73,11 @@ done
 read -r status _ < <(push coa "$src/adapters/iom/contract/samples/valid/returncaseupdate-departed-beridze.xml")
 [ "$status" = 422 ] || fail "an IOM document under COA's certificate: expected 422, got $status"
 
+# A 50 MB document is refused before anything parses it.
+head -c 52428800 /dev/zero | tr '\0' 'x' > "$work/huge.xml"
+read -r status _ < <(push coa "$work/huge.xml")
+[ "$status" = 413 ] || fail "a 50 MB document: expected 413, got $status"
+
 show() { "$build/ketenhub" person show "$1" --config "$work/ketenhub.xml"; }
 show 2046718305 > "$work/beridze.txt"
 for partner in coa iom dtv; do
