@@ -2,6 +2,7 @@
 
 #include "config/config.hpp"
 #include "store/sqlite_store.hpp"
+#include "trajectory/trajectory.hpp"
 
 #include <cstdio>
 
@@ -29,6 +30,29 @@ void print_person(const store::PersonTimeline& t, bool reveal) {
         std::string m;
         for (const auto& h : t.merged_from) m += (m.empty() ? "" : ", ") + h;
         std::printf("  merged from    %s\n", m.c_str());
+    }
+    const auto tr = trajectory::derive(t.events);
+    std::printf("\ntrajectory\n");
+    std::string phases;
+    for (const auto& p : tr.phases) phases += (phases.empty() ? "" : " -> ") + p.phase + " " + p.date;
+    std::printf("  phases         %s\n", phases.empty() ? "-" : phases.c_str());
+    std::printf("  support        %s%s\n", tr.support_choice.value_or("?").c_str(),
+                tr.funding ? (" (funding " + *tr.funding + ")").c_str() : "");
+    if (tr.support_request_date)
+        std::printf("  eligibility    request %s, negative ruling %s%s\n", tr.support_request_date->c_str(),
+                    tr.negative_ruling_date.value_or("none").c_str(),
+                    tr.days_after_ruling ? (", day " + std::to_string(*tr.days_after_ruling) +
+                                            (*tr.within_28_days ? " (within 28 days)" : " (after day 28)"))
+                                               .c_str()
+                                         : "");
+    for (const auto& r : tr.referrals)
+        std::printf("  referral       %s %s -> %s %s: %s%s\n", r.date.c_str(), r.partner.c_str(), r.to.c_str(),
+                    r.reference.c_str(), r.status.c_str(), r.status_date.empty() ? "" : (" " + r.status_date).c_str());
+    for (const auto& c : tr.consents) {
+        std::string orgs;
+        for (const auto& o : c.organisations) orgs += (orgs.empty() ? "" : ",") + o;
+        std::printf("  consent        %s %s %s%s\n", c.date.c_str(), c.partner.c_str(), c.given ? "given" : "refused",
+                    orgs.empty() ? "" : (" for " + orgs).c_str());
     }
     std::printf("\ntimeline (%zu events)\n", t.events.size());
     for (const auto& e : t.events) {
