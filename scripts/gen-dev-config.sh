@@ -21,8 +21,8 @@ XML
     printf '  <partner code="%s">\n    <certificate subject="CN=%s,OU=Partners,O=Ketenhub Development"/>\n' "$partner" "$partner"
     if [ "$partner" = dtv ]; then
       printf '    <adapter plugin="ketenhub_adapter_dtv.so">\n'
-      printf '      <setting name="signing-key" value="%s/signing-key.pem"/>\n' "$certs"
-      printf '      <setting name="signing-certificate" value="%s/signing.pem"/>\n' "$certs"
+      printf '      <setting name="signing-key" path="%s/signing-key.pem"/>\n' "$certs"
+      printf '      <setting name="signing-certificate" path="%s/signing.pem"/>\n' "$certs"
       printf '    </adapter>\n  </partner>\n'
     else
       printf '    <adapter plugin="ketenhub_adapter_%s.so"/>\n  </partner>\n' "$partner"

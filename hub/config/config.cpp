@@ -117,7 +117,10 @@ PartnerConfig read_partner(xmlNode* p, Reader& r, const std::string& plugin_dir,
     for (xmlNode* s : x::children(adapter, "setting")) {
         std::string name = r.attr(s, "name");
         if (pc.settings.count(name)) r.problem(s, x::path_of(s) + "/@name", "setting '" + name + "' is given twice");
-        pc.settings[name] = r.attr(s, "value");
+        const auto value = x::attr(s, "value"), path = x::attr(s, "path");
+        if (value.has_value() == path.has_value())
+            r.problem(s, x::path_of(s), "setting '" + name + "' needs exactly one of value=\"...\" and path=\"...\"");
+        pc.settings[name] = path ? r.path(s, "path", true, "file of setting '" + name + "'") : value.value_or("");
         pc.setting_lines[name] = x::line_of(s);
     }
     return pc;

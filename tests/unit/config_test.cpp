@@ -130,6 +130,21 @@ TEST_F(ConfigTest, AnUnknownAdapterSettingIsRefusedWhenThePluginLoads) {
     EXPECT_NE(registry.error().message.find("has no setting 'colour'"), std::string::npos) << registry.error().message;
 }
 
+TEST_F(ConfigTest, APathSettingIsResolvedAgainstTheConfigDirectory) {
+    auto r = load(config("", "<setting name=\"signing-key\" path=\"server-key.pem\"/>"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->partners[0].settings.at("signing-key"), (dir_ / "server-key.pem").string());
+}
+
+TEST_F(ConfigTest, ASettingNeedsExactlyOneOfValueAndPath) {
+    auto r = load(config("", "<setting name=\"x\" value=\"1\" path=\"server-key.pem\"/>"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().problems.at(0).line, 11);
+    auto missing = load(config("", "<setting name=\"signing-key\" path=\"nowhere.pem\"/>"));
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("nowhere.pem does not exist"), std::string::npos) << missing.error().message;
+}
+
 TEST_F(ConfigTest, ARegistryMapsCertificatesToExactlyOnePartner) {
     auto r = load(config());
     ASSERT_TRUE(r) << r.error().message;
