@@ -54,7 +54,14 @@ std::optional<PersonRecord> SqliteIdentityRepository::by_v_number(const std::str
 }
 
 std::optional<PersonRecord> SqliteIdentityRepository::by_partner_id(const sdk::PartnerId& id) {
-    return one("id = (SELECT person_id FROM person_ids WHERE scheme || ':' || value = ?1)", id.scheme + ":" + id.value);
+    // Compared column by column so that the (scheme, value) primary key is
+    // used: this runs for every event with a partner id.
+    std::string sql = std::string("SELECT ") + kColumns +
+                      " FROM persons WHERE id = (SELECT person_id FROM person_ids WHERE scheme = ?1 AND value = ?2)";
+    Statement& s = statements_.get(sql);
+    s.bind(1, id.scheme).bind(2, id.value);
+    if (!s.step()) return std::nullopt;
+    return read_person(s);
 }
 
 std::optional<PersonRecord> SqliteIdentityRepository::by_hub_referral(const std::string& referral_id) {

@@ -121,6 +121,11 @@ CREATE TABLE person_merges (
 ALTER TABLE events ADD COLUMN person_id INTEGER REFERENCES persons(id);
 CREATE INDEX events_by_person ON events(person_id, event_date);
 )SQL"},
+    {3, "indexes for identity issues and merges",
+     R"SQL(
+CREATE INDEX identity_issues_by_person ON identity_issues(person_id, status);
+CREATE INDEX persons_by_merged_into ON persons(merged_into) WHERE merged_into IS NOT NULL;
+)SQL"},
 };
 
 sqlite3* open_connection(const std::string& path, bool synchronous_full) {
