@@ -137,10 +137,8 @@ public:
     virtual Result<std::vector<statistics::Fact>> facts() = 0;
 
     // Per partner that has stored documents: the last one and the record
-    // outcomes (the admin dashboard). Not every backend has it yet.
-    virtual Result<std::vector<PartnerActivity>> partner_activity() {
-        return Error::unavailable(backend() + " store: partner activity is not implemented");
-    }
+    // outcomes (the admin dashboard).
+    virtual Result<std::vector<PartnerActivity>> partner_activity() = 0;
 
     // Identity: a person by V-nummer or hub id ("KH-000042"), following merges.
     virtual Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) = 0;
