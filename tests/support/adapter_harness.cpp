@@ -60,6 +60,25 @@ std::string compare_golden(const std::filesystem::path& golden, const sdk::Json&
     return "differs from " + golden.string() + ":\n" + patch.dump(2);
 }
 
+int expect_golden_samples(const plugin_host::AdapterInstance& adapter, const std::filesystem::path& valid_dir,
+                          const std::filesystem::path& golden_dir,
+                          const std::function<bool(const std::filesystem::path&)>& is_outbound,
+                          const std::function<void(const sdk::DecodedDocument&)>& also) {
+    int checked = 0;
+    for (const auto& sample : files_in(valid_dir, ".xml")) {
+        if (is_outbound(sample)) continue;
+        SCOPED_TRACE(sample.filename().string());
+        auto decoded = decode_ok(adapter, read_file(sample));
+        EXPECT_FALSE(decoded.records.empty());
+        for (const auto& r : decoded.records) EXPECT_TRUE(r.accepted) << r.record_id;
+        if (also) also(decoded);
+        auto diff = compare_golden(golden_dir / (sample.stem().string() + ".json"), sdk::Json(decoded));
+        EXPECT_TRUE(diff.empty()) << diff;
+        ++checked;
+    }
+    return checked;
+}
+
 plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& adapter, const std::string& document) {
     auto r = adapter.decode(document);
     EXPECT_TRUE(std::holds_alternative<plugin_host::AdapterFailure>(r)) << "document was accepted";

@@ -6,6 +6,7 @@
 #include "plugin_host/adapter_plugin.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,15 @@ std::shared_ptr<plugin_host::AdapterInstance> load_adapter(const std::string& pa
 // the environment it (re)writes the file instead; review the diff before
 // committing. Returns an empty string when equal, else a readable diff.
 std::string compare_golden(const std::filesystem::path& golden, const sdk::Json& actual);
+
+// Decodes every inbound sample in `valid_dir` (those `is_outbound` does not
+// claim), expects every record accepted and the canonical form to equal
+// <golden_dir>/<sample>.json, and runs `also` on each decoded document for
+// adapter-specific checks. Returns how many samples were checked.
+int expect_golden_samples(const plugin_host::AdapterInstance& adapter, const std::filesystem::path& valid_dir,
+                          const std::filesystem::path& golden_dir,
+                          const std::function<bool(const std::filesystem::path&)>& is_outbound,
+                          const std::function<void(const sdk::DecodedDocument&)>& also = {});
 
 // The adapter's refusal of a document; a test failure when it was accepted.
 plugin_host::AdapterFailure decode_failure(const plugin_host::AdapterInstance& adapter, const std::string& document);

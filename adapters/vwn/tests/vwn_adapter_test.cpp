@@ -47,17 +47,8 @@ std::shared_ptr<plugin_host::AdapterInstance> VwnAdapterTest::adapter_;
 // ---- Inbound: valid samples ------------------------------------------------
 
 TEST_F(VwnAdapterTest, EveryValidInboundSampleMatchesItsGoldenCanonicalForm) {
-    int checked = 0;
-    for (const auto& sample : files_in(contract() / "samples/valid", ".xml")) {
-        if (is_outbound_sample(sample)) continue;
-        SCOPED_TRACE(sample.filename().string());
-        auto decoded = decode_ok(*adapter_, read_file(sample));
-        for (const auto& r : decoded.records) EXPECT_TRUE(r.accepted) << r.record_id;
-        auto diff = compare_golden(golden() / (sample.stem().string() + ".json"), sdk::Json(decoded));
-        EXPECT_TRUE(diff.empty()) << diff;
-        ++checked;
-    }
-    EXPECT_EQ(checked, 4);
+    EXPECT_EQ(expect_golden_samples(*adapter_, contract() / "samples/valid", golden(), is_outbound_sample),
+              4);
 }
 
 TEST_F(VwnAdapterTest, AnIso88591ExportWithSomalieDecodesToSO) {
