@@ -84,8 +84,9 @@ R"(usage: ketenhub-loadgen --url https://127.0.0.1:PORT/v1/messages --ca CA.pem
   --fresh-connections    full TCP + mTLS handshake for every request (Connection: close)
   --samples [P=]DIR      sample documents (*.xml) of partner P; repeatable. P defaults to
                          the directory after adapters/ or partners/ in the path. Only
-                         documents with a <berichtId>/<messageId> UUID are used; it is
-                         rewritten per request so every message id is unique.
+                         documents with a <berichtId>/<messageId> are used (a UUID, or a
+                         token of 8-40 letters, digits and dashes); it is rewritten per
+                         request (UUID for UUID) so every message id is unique.
                          Next to a contract (DIR/../../inbound.xsd) only documents
                          whose root element that schema declares are sent.
   --all-samples          send every sample, inbound or not
@@ -212,9 +213,12 @@ Options parse(int argc, char** argv) {
 
 // ---------------------------------------------------------------- documents
 
-// A sample document split around its message id, which is replaced per request.
+// A sample document split around its message id, which is replaced per
+// request: by a UUID where the sample has one (COA's berichtId), otherwise by
+// an opaque token of letters, digits and dashes (IOM's messageId).
 struct Template {
     std::string partner, file, before, after;
+    bool uuid = true;
 };
 
 std::string read_file(const fs::path& p) {
@@ -277,11 +281,20 @@ std::string root_element(const std::string& text) {
 
 std::optional<Template> make_template(const std::string& partner, const fs::path& file, size_t pad_to) {
     std::string text = read_file(file);
-    size_t at = std::string::npos;
+    size_t at = std::string::npos, length = 0;
+    bool uuid = true;
     for (const char* tag : {"<berichtId>", "<messageId>"}) {
         auto p = text.find(tag);
-        if (p != std::string::npos && is_uuid_at(text, p + std::strlen(tag))) {
-            at = p + std::strlen(tag);
+        if (p == std::string::npos) continue;
+        size_t v = p + std::strlen(tag), end = text.find('<', v);
+        if (is_uuid_at(text, v)) {
+            at = v, length = 36, uuid = true;
+            break;
+        }
+        if (end != std::string::npos && end - v >= 8 && end - v <= 40 &&
+            std::all_of(text.begin() + v, text.begin() + end,
+                        [](unsigned char c) { return std::isalnum(c) || c == '-'; })) {
+            at = v, length = end - v, uuid = false;
             break;
         }
     }
@@ -298,7 +311,7 @@ std::optional<Template> make_template(const std::string& partner, const fs::path
         text.insert(insert, pad);
         if (at >= insert) at += pad.size();
     }
-    return Template{partner, file.filename().string(), text.substr(0, at), text.substr(at + 36)};
+    return Template{partner, file.filename().string(), text.substr(0, at), text.substr(at + length), uuid};
 }
 
 // Unique per run (random prefix) and per request (counter).
@@ -309,9 +322,14 @@ struct IdSource {
         std::random_device rd;
         run = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     }
-    std::string next() {
+    std::string next(bool uuid) {
         uint64_t n = counter.fetch_add(1);
         char buf[40];
+        if (!uuid) {
+            std::snprintf(buf, sizeof buf, "LG%08x-%012llx", static_cast<unsigned>(run >> 32),
+                          static_cast<unsigned long long>(n & 0xffffffffffffULL));
+            return buf;
+        }
         std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(run >> 32),
                       static_cast<unsigned>((run >> 16) & 0xffff), static_cast<unsigned>(run & 0xfff),
                       static_cast<unsigned>((n >> 48) & 0xfff), static_cast<unsigned long long>(n & 0xffffffffffffULL));
@@ -426,7 +444,7 @@ struct Worker {
         rq.set(http::field::user_agent, "ketenhub-loadgen");
         rq.body().reserve(t.before.size() + 36 + t.after.size());
         rq.body() = t.before;
-        rq.body() += s.ids.next();
+        rq.body() += s.ids.next(t.uuid);
         rq.body() += t.after;
         rq.keep_alive(s.opt.keepalive);
         rq.prepare_payload();
@@ -627,7 +645,7 @@ int main(int argc, char** argv) {
             auto t = make_template(sd.partner, f, o.pad_to);
             if (!t) {
                 if (!o.quiet)
-                std::fprintf(stderr, "ketenhub-loadgen: %s: no <berichtId>/<messageId> UUID to make unique; skipped\n",
+                std::fprintf(stderr, "ketenhub-loadgen: %s: no <berichtId>/<messageId> to make unique; skipped\n",
                              f.string().c_str());
                 continue;
             }
