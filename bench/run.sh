@@ -9,7 +9,7 @@
 #   bench/run.sh [--quick] [--runs N] [--build DIR] [--out FILE] [--no-compare] [--no-profile] [--keep]
 #
 #   --quick       ~3 minutes: one run per figure, short windows, store growth at
-#                 10k vs 100k events (the full run: 3 runs, 10k vs 1M; ~13 min)
+#                 10k vs 100k events (the full run: 3 runs, 10k vs 1M; ~12 min plus the build)
 #   --runs N      runs per figure (median, min and max are reported)
 #   --build DIR   build directory (default build-bench; configured and built here)
 #   --out FILE    default docs/performance.md
@@ -698,7 +698,7 @@ cat <<EOF
 Issue 5. Everything here except the analysis block is written by \`bench/run.sh\`$([ $quick = 1 ] && echo ' (here in `--quick` mode: one run per figure, short windows, store growth only up to 100k events)'); the
 analysis block is written by hand and kept when the script runs again.
 
-- Run: \`bash bench/run.sh\` (about 13 minutes; \`--quick\` about 3 minutes). It builds \`ketenhub\`,
+- Run: \`bash bench/run.sh\` (about 12 minutes; \`--quick\` about 3 minutes). It builds \`ketenhub\`,
   the adapters and \`ketenhub-loadgen\` in \`build-bench/\`, installs nginx (Debian package) and
   Node-RED (npm registry) when missing, runs everything against 127.0.0.1 and rewrites this file.
 - Load generator: \`build-bench/bench/ketenhub-loadgen --help\` (\`bench/loadgen.cpp\`); its smoke test is
@@ -778,8 +778,8 @@ fi)
 
 - **Documents**: the partner samples vendored in \`adapters/<partner>/contract/samples/valid/\` of every partner
   whose adapter is built (here: ${partners[*]}), only the documents the partner sends (root element declared in
-  its \`contract/inbound.xsd\`) and only those with a UUID message id (\`berichtId\`/\`messageId\`), which the
-  load generator rewrites so that every request is a new message (so every request is a full ingest, never a
+  its \`contract/inbound.xsd\`) and only those with a \`berichtId\`/\`messageId\` (a UUID, or an opaque token as
+  IOM's), which the load generator rewrites so that every request is a new message (so every request is a full ingest, never a
   duplicate). Each is padded to 2,048 bytes with an XML comment after the XML declaration. Each partner's
   connections use that partner's client certificate.
 - **ketenhub**: \`build-bench\` (Release, -O3), the hub's own config format with 2 I/O threads, SQLite WAL with
