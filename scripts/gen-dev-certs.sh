@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Development certificates for a local hub: a CA, a server certificate for
 # localhost, one client certificate per partner (coa vwn iom mbt dtv) and one
-# for an operator of the admin listener (operator.pem),
+# for an operator of the admin listener (operator.pem), the hub's own client
+# certificate for push delivery (hub-client.pem), a server certificate for a
+# partner endpoint on this machine (partner-endpoint.pem),
 # all ECDSA P-256. Existing files are kept, so running it again is harmless.
 #   scripts/gen-dev-certs.sh [DIR]      (default: dev-certs/ in the repository)
 set -euo pipefail
@@ -35,6 +37,11 @@ issue operator "$org/OU=Operators/CN=operator" "basicConstraints=CA:FALSE\nkeyUs
 # The hub signs every document it sends to DT&V with this certificate's key.
 issue signing "$org/OU=Hub/CN=Ketenhub document signing" \
   "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
+# The hub's client certificate for pushing to partners' endpoints (<outbound><tls>).
+issue hub-client "$org/OU=Hub/CN=ketenhub" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"
+# A partner endpoint on this machine (tests, benchmarks, a local try-out of push delivery).
+issue partner-endpoint "$org/OU=Partners/CN=localhost" \
+  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
 for partner in coa vwn iom mbt dtv; do
   issue "$partner" "$org/OU=Partners/CN=$partner" \
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n"

@@ -141,15 +141,27 @@ net::HttpResponse error_response(const Error& e) {
     return problem(503, "unavailable", "Not available", e.message);
 }
 
+std::string settings_delivery(const AdminSettings& settings, const std::string& code) {
+    for (const auto& [c, d] : settings.deliveries)
+        if (c == code) return d;
+    return "none";
+}
+
 sdk::Json partners_json(store::Store& store, const AdminSettings& settings) {
     auto activity = store.partner_activity();
     if (!activity) throw std::runtime_error(activity.error().message);
+    auto outbox = store.outbox_summary();
+    if (!outbox) throw std::runtime_error(outbox.error().message);
     std::vector<std::pair<std::string, std::string>> partners = settings.partners;
-    for (const auto& a : *activity) {
+    // Partners no longer (or never) configured still show when documents
+    // came from them or messages were routed to them.
+    auto add = [&](const std::string& code) {
         bool known = false;
-        for (const auto& [code, name] : partners) known = known || code == a.partner;
-        if (!known) partners.emplace_back(a.partner, "");
-    }
+        for (const auto& [c, name] : partners) known = known || c == code;
+        if (!known) partners.emplace_back(code, "");
+    };
+    for (const auto& a : *activity) add(a.partner);
+    for (const auto& o : *outbox) add(o.partner);
     sdk::Json out = sdk::Json::array();
     for (const auto& [code, name] : partners) {
         store::PartnerActivity a;
@@ -178,9 +190,17 @@ sdk::Json partners_json(store::Store& store, const AdminSettings& settings) {
                     {"since_start", {{"requests", requests}, {"accepted", count("ingest_accepted_total")},
                                      {"duplicates", count("ingest_duplicates_total")}, {"refused", refused},
                                      {"failed", failed}, {"error_rate", rate(refused + failed, requests)}}},
-                    {"outbox_depth", nullptr},
-                    {"dead_letters", nullptr},
-                    {"outbox", "not yet implemented"}};
+                    {"delivery", settings_delivery(settings, code)}};
+        store::OutboxSummary o;
+        for (const auto& x : *outbox)
+            if (x.partner == code) o = x;
+        // Depth: what the partner has not yet acknowledged (push) or confirmed (mailbox).
+        p["outbox_depth"] = o.pending + o.waiting;
+        p["dead_letters"] = o.dead;
+        p["outbox"] = {{"pending", o.pending},       {"waiting", o.waiting}, {"delivered", o.delivered},
+                       {"confirmed", o.confirmed},   {"dead", o.dead},
+                       {"oldest_undelivered_at", o.oldest_undelivered_at.empty() ? sdk::Json(nullptr) : sdk::Json(o.oldest_undelivered_at)},
+                       {"last_delivered_at", o.last_delivered_at.empty() ? sdk::Json(nullptr) : sdk::Json(o.last_delivered_at)}};
         out.push_back(std::move(p));
     }
     return out;
@@ -195,7 +215,13 @@ Result<std::shared_ptr<const AdminSettings>> make_settings(const config::Config&
         s->operators = config.admin->operators;
         s->credentials = config.admin->credentials;
     }
-    for (const auto& p : config.partners) s->partners.emplace_back(p.code, p.name);
+    for (const auto& p : config.partners) {
+        s->partners.emplace_back(p.code, p.name);
+        s->deliveries.emplace_back(p.code, !p.delivery ? "none"
+                                           : p.delivery->kind == config::DeliveryConfig::Kind::Push ? "push " + p.delivery->url
+                                                                                                    : "mailbox");
+    }
+    if (config.outbound.four_weekly_report) s->dtv_partner = config.outbound.four_weekly_report->partner;
     if (config.programme) {
         try {
             s->programme = statistics::load_programme(config.programme->start, config.programme->targets_file,
@@ -366,9 +392,25 @@ net::HttpResponse AdminApi::route(const net::HttpRequest& request, const std::st
 
     if (path == "/admin/api/partners") return json(partners_json(store_, settings));
 
-    // /admin/api/dtv-deliveries
-    return json({{"deliveries", sdk::Json::array()},
-                 {"note", "no deliveries yet: the outbound path to DT&V (outbox, four-weekly report) is not implemented"}});
+    // /admin/api/dtv-deliveries: the newest messages to DT&V, whatever their state.
+    store::OutboxQuery q;
+    q.partner = settings.dtv_partner;
+    q.limit = 20;
+    auto list = store_.outbox_list(q);
+    if (!list) return error_response(list.error());
+    sdk::Json deliveries = sdk::Json::array();
+    for (const auto& m : *list)
+        deliveries.push_back({{"id", m.id},
+                              {"type", m.message_type},
+                              {"document", m.document_type + " " + m.message_id},
+                              {"reason", m.reason},
+                              {"created_at", m.created_at},
+                              {"status", m.status},
+                              {"attempts", m.attempts},
+                              {"delivered_at", m.delivered_at.empty() ? sdk::Json(nullptr) : sdk::Json(m.delivered_at)},
+                              {"last_http_status", m.last_http_status},
+                              {"last_error", m.last_error}});
+    return json({{"partner", settings.dtv_partner}, {"deliveries", deliveries}});
 }
 
 }  // namespace ketenhub::admin

@@ -6,8 +6,9 @@
 //   GET /admin/api/overview            node, programme year, store counts, who is asking
 //   GET /admin/api/funnel?from=&to=    the funnel, as `ketenhub report funnel --format json`
 //   GET /admin/api/trend?from=&to=     funnel achieved per four-week period from `from`
-//   GET /admin/api/partners            per partner: last document, record outcomes, error rates
-//   GET /admin/api/dtv-deliveries      deliveries to DT&V (none exist yet: an empty list)
+//   GET /admin/api/partners            per partner: last document, record outcomes, error rates,
+//                                      outbox depth and dead letters
+//   GET /admin/api/dtv-deliveries      the newest messages to DT&V and how their delivery went
 // Without from/to the period is the programme year: <programme start> to
 // one year later minus a day.
 #pragma once
@@ -34,6 +35,8 @@ struct AdminSettings {
     std::vector<config::Credential> credentials;
     std::optional<statistics::Programme> programme;  // absent without <programme>
     std::vector<std::pair<std::string, std::string>> partners;  // configured code, name
+    std::vector<std::pair<std::string, std::string>> deliveries;  // code, "push URL" | "mailbox" | "none"
+    std::string dtv_partner = "dtv";  // who receives the four-weekly report
 };
 
 // Loads the programme (targets, 40+3 list) when the config has one; its

@@ -2,6 +2,8 @@
 
 #include "config_embedded.hpp"
 
+#include <algorithm>
+#include <ketenhub/sdk/dates.hpp>
 #include <ketenhub/sdk/xml.hpp>
 
 #include <unistd.h>
@@ -122,6 +124,18 @@ PartnerConfig read_partner(xmlNode* p, Reader& r, const std::string& plugin_dir,
             r.problem(s, x::path_of(s), "setting '" + name + "' needs exactly one of value=\"...\" and path=\"...\"");
         pc.settings[name] = path ? r.path(s, "path", true, "file of setting '" + name + "'") : value.value_or("");
         pc.setting_lines[name] = x::line_of(s);
+    }
+    if (xmlNode* delivery = x::child(p, "delivery")) {
+        DeliveryConfig d;
+        d.line = x::line_of(delivery);
+        if (xmlNode* push = x::child(delivery, "push")) {
+            d.kind = DeliveryConfig::Kind::Push;
+            d.url = r.attr(push, "url");
+            d.timeout = std::chrono::milliseconds(r.number<long>(push, "timeout-ms", 15000));
+        } else {
+            d.kind = DeliveryConfig::Kind::Mailbox;
+        }
+        pc.delivery = d;
     }
     return pc;
 }
@@ -287,6 +301,48 @@ Result<Config> load(const std::string& file) {
     std::map<std::string, std::string> identity_owner;
     for (xmlNode* p : x::children(root, "partner"))
         c.partners.push_back(read_partner(p, r, c.plugin_dir, true, identity_owner));
+
+    if (xmlNode* outbound = x::child(root, "outbound")) {
+        auto& o = c.outbound;
+        o.line = x::line_of(outbound);
+        o.max_attempts = r.number<unsigned>(outbound, "max-attempts", 12);
+        o.initial_backoff = std::chrono::milliseconds(r.number<long>(outbound, "initial-backoff-ms", 1000));
+        o.max_backoff = std::chrono::milliseconds(r.number<long>(outbound, "max-backoff-ms", 3600000));
+        o.concurrency = r.number<unsigned>(outbound, "concurrency", 4);
+        if (o.max_backoff < o.initial_backoff)
+            r.problem(outbound, x::path_of(outbound) + "/@max-backoff-ms", "must not be smaller than initial-backoff-ms");
+        if (xmlNode* tls = x::child(outbound, "tls"))
+            o.tls = TlsFiles{r.path(tls, "server-ca", true, "partners' server CA"),
+                             r.path(tls, "certificate", true, "outbound client certificate"),
+                             r.path(tls, "private-key", true, "outbound client key")};
+        if (xmlNode* fw = x::child(outbound, "four-weekly-report")) {
+            FourWeeklyReportConfig f{r.attr(fw, "partner"), r.attr(fw, "first-period"), x::attr(fw, "last-period"),
+                                     x::line_of(fw)};
+            if (std::none_of(c.partners.begin(), c.partners.end(), [&](const PartnerConfig& p) { return p.code == f.partner; }))
+                r.problem(fw, x::path_of(fw) + "/@partner", "no partner '" + f.partner + "' is configured");
+            // DT&V's periods start on 2010-01-04 and every 28 days after.
+            for (const auto& [value, name] : {std::pair{std::optional(f.first_period), "first-period"},
+                                              std::pair{f.last_period, "last-period"}}) {
+                if (!value) continue;
+                auto civil = sdk::dates::parse_iso_date(*value);
+                const int64_t days = civil ? sdk::dates::days_from_civil(civil->year, civil->month, civil->day) -
+                                                 sdk::dates::days_from_civil(2010, 1, 4)
+                                           : -1;
+                if (days < 0 || days % 28 != 0)
+                    r.problem(fw, x::path_of(fw) + "/@" + name,
+                              *value + " is not the first day of a DT&V reporting period (2010-01-04 + a multiple of 28 days)");
+            }
+            if (!c.programme)
+                r.problem(fw, x::path_of(fw), "the four-weekly report needs <programme> (its 40+3 country list)");
+            o.four_weekly_report = f;
+        }
+    }
+    for (const auto& p : c.partners)
+        if (p.delivery && p.delivery->kind == DeliveryConfig::Kind::Push && !c.outbound.tls)
+            problems.push_back({p.delivery->line, "/ketenhub/partner[@code='" + p.code + "']/delivery/push",
+                                "pushing to partner '" + p.code +
+                                    "' needs the hub's client certificate: add <outbound><tls server-ca=... certificate=... "
+                                    "private-key=.../></outbound>"});
 
     if (!problems.empty()) return Error::invalid(format_problems(c.file, problems), problems);
     return c;

@@ -49,6 +49,14 @@ struct CertificateIdentity {
     long line = 0;
 };
 
+// How messages leave the hub for a partner (<delivery>).
+struct DeliveryConfig {
+    enum class Kind { Push, Mailbox } kind = Kind::Mailbox;
+    std::string url;  // push: https://host[:port]/path
+    std::chrono::milliseconds timeout{15000};
+    long line = 0;
+};
+
 struct PartnerConfig {
     std::string code;
     std::string name;
@@ -58,6 +66,7 @@ struct PartnerConfig {
     std::map<std::string, long> setting_lines;
     long line = 0;
     long adapter_line = 0;
+    std::optional<DeliveryConfig> delivery;
 };
 
 struct ProgrammeConfig {
@@ -82,6 +91,24 @@ struct AdminConfig {
     long line = 0;
 };
 
+struct FourWeeklyReportConfig {
+    std::string partner;
+    std::string first_period;                // YYYY-MM-DD
+    std::optional<std::string> last_period;  // YYYY-MM-DD
+    long line = 0;
+};
+
+// <outbound>: routing, outbox and delivery.
+struct OutboundConfig {
+    std::optional<TlsFiles> tls;  // client_ca holds the partners' server CA
+    unsigned max_attempts = 12;
+    std::chrono::milliseconds initial_backoff{1000};
+    std::chrono::milliseconds max_backoff{3600000};
+    unsigned concurrency = 4;
+    std::optional<FourWeeklyReportConfig> four_weekly_report;
+    long line = 0;
+};
+
 struct Config {
     std::string file;  // the file it was read from
     std::string node_id = "ketenhub-1";
@@ -93,6 +120,7 @@ struct Config {
     std::string iso3166_json;
     std::string plugin_dir;
     std::optional<ProgrammeConfig> programme;
+    OutboundConfig outbound;
     std::vector<PartnerConfig> partners;
 };
 

@@ -6,7 +6,11 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
+#include "net/https_client.hpp"
 #include "net/https_server.hpp"
+#include "outbound/outbound_service.hpp"
+#include "routing/routing_rules.hpp"
+#include "statistics/programme_figures.hpp"
 #include "partners/partner_registry.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -132,6 +136,40 @@ int serve(const std::string& path) {
         std::fprintf(stderr, "ketenhub: cannot start: %s\n", started.error().message.c_str());
         return 2;
     }
+    // The outbound path: routing over the event flow, the outbox, delivery
+    // and the four-weekly report.
+    auto matrix = routing::CountryMatrix::load(current.config.reference_dir + "/country-matrix.txt");
+    if (!matrix) {
+        std::fprintf(stderr, "ketenhub: cannot start: %s\n", matrix.error().message.c_str());
+        server.drain(std::chrono::milliseconds(0));
+        return 2;
+    }
+    std::unique_ptr<outbound::Transport> transport;
+    if (const auto& tls = current.config.outbound.tls) {
+        auto client = net::make_https_client(*tls, 1);
+        if (!client) {
+            std::fprintf(stderr, "ketenhub: cannot start: %s: outbound/tls: %s\n", current.config.file.c_str(),
+                         client.error().message.c_str());
+            server.drain(std::chrono::milliseconds(0));
+            return 2;
+        }
+        transport = std::move(*client);
+    }
+    std::set<std::string> target_countries;
+    if (const auto& pc = current.config.programme) {
+        try {
+            target_countries = statistics::load_programme(pc->start, pc->targets_file, pc->countries_file).eligible_countries;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ketenhub: cannot start: %s\n", e.what());
+            server.drain(std::chrono::milliseconds(0));
+            return 2;
+        }
+    }
+    outbound::OutboundService outbound_service(**store, clock, [&api] { return api.registry(); }, std::move(*matrix),
+                                               std::move(transport), outbound::settings_from(current.config, target_countries));
+    (*store)->set_commit_listener([&outbound_service] { outbound_service.events_committed(); });
+    outbound_service.start();
+
     sdk::Json partner_codes = sdk::Json::array();
     for (const auto& p : current.registry->all()) partner_codes.push_back(p->code);
     log::info("listening", {{"listener", "partner"}, {"address", current.config.listener.address}, {"port", server.port()},
@@ -151,6 +189,8 @@ int serve(const std::string& path) {
         if (auto started = admin_server->start(); !started) {
             std::fprintf(stderr, "ketenhub: cannot start the admin listener: %s\n", started.error().message.c_str());
             server.drain(std::chrono::milliseconds(0));
+            (*store)->set_commit_listener(nullptr);
+            outbound_service.stop();
             (*store)->close();
             return 2;
         }
@@ -197,6 +237,10 @@ int serve(const std::string& path) {
                                     {"in_flight_connections", server.active_connections()}});
         bool clean = server.drain(current.config.listener.shutdown_timeout);
         if (admin_server) clean = admin_server->drain(current.config.admin->listener.shutdown_timeout) && clean;
+        // Attempts in flight are recorded before the store closes; what is
+        // left pending is delivered after the restart.
+        (*store)->set_commit_listener(nullptr);
+        outbound_service.stop();
         (*store)->close();
         log::info("stopped", {{"clean", clean}, {"metrics", metrics::render_prometheus()}});
         return 0;

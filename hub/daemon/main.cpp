@@ -3,6 +3,7 @@
 //   ketenhub config check --config FILE
 //   ketenhub version
 #include "cli/adapter_test_command.hpp"  // adapter SDK: `ketenhub adapter test`
+#include "cli/outbox_command.hpp"
 #include "cli/person_command.hpp"
 #include "cli/report_command.hpp"
 #include "daemon/daemon.hpp"
@@ -29,6 +30,9 @@ void usage(FILE* out) {
                  "                  [--by organisation|country|funding|target-group] [--explain KEY] --config FILE\n"
                  "  ketenhub report anomalies --config FILE\n"
                  "  ketenhub report helpdesk --from DATE --to DATE --config FILE\n"
+                 "  ketenhub outbox list [--partner P] [--status S] [--limit N] --config FILE\n"
+                 "                                        messages to partners and how their delivery went\n"
+                 "  ketenhub outbox show ID [--body] | requeue ID | notes | referrals KEY --config FILE\n"
                  // adapter SDK (docs/adapters.md)
                  "  ketenhub adapter test --plugin FILE.so --partner-config FILE --sample DOC.xml ...\n"
                  "                        [--encode MESSAGE.json] [--reference-dir DIR] [--iso3166 FILE]\n"
@@ -72,6 +76,10 @@ int main(int argc, char** argv) {
     if (args[0] == "report") {
         if (config.empty()) return usage(stderr), 64;
         return ketenhub::cli::run_report(args, config);
+    }
+    if (args[0] == "outbox") {
+        if (config.empty()) return usage(stderr), 64;
+        return ketenhub::cli::run_outbox(args, config);
     }
     if (args[0] == "person") {
         if (config.empty()) return usage(stderr), 64;

@@ -235,6 +235,9 @@ private:
         rq.target = std::string(msg.target());
         rq.content_type = std::string(msg[http::field::content_type]);
         rq.authorization = std::string(msg[http::field::authorization]);
+        for (const auto& field : msg)
+            if (field.name_string().size() > 9 && beast::iequals(field.name_string().substr(0, 9), "ketenhub-"))
+                rq.ketenhub_headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         rq.body = std::move(msg.body());
         // The deadline covers the whole exchange, including handling.
         beast::get_lowest_layer(stream_).expires_never();

@@ -12,6 +12,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <algorithm>
+#include <cctype>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +26,17 @@ struct HttpRequest {
     std::string content_type;
     std::string body;
     std::string authorization;  // the Authorization header (admin listener: HTTP Basic)
+    // Headers named Ketenhub-* (the hub's own, e.g. Ketenhub-Message-Id on
+    // pushed documents), name as sent.
+    std::vector<std::pair<std::string, std::string>> ketenhub_headers;
+    std::string header(std::string_view name) const {
+        for (const auto& [k, v] : ketenhub_headers)
+            if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                }))
+                return v;
+        return {};
+    }
 };
 
 struct HttpResponse {

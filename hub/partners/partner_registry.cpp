@@ -31,6 +31,10 @@ std::shared_ptr<Partner> make_partner(const config::PartnerConfig& pc, std::shar
     const auto& d = *description;
     partner->inbound_types = d.value("inbound", std::vector<std::string>{});
     partner->outbound_types = d.value("outbound", std::vector<std::string>{});
+    partner->delivery = pc.delivery;
+    partner->outbound_message_ids = d.value("outbound_message_ids", std::string("uuid"));
+    partner->outbound_sequence_field = d.value("outbound_sequence_field", std::string());
+    partner->outbound_content_type = d.value("outbound_content_type", std::string("application/xml"));
 
     // Unknown settings are errors, like unknown config keys; missing
     // required ones too.

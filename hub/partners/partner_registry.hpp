@@ -25,6 +25,15 @@ struct Partner {
     std::shared_ptr<plugin_host::AdapterInstance> adapter;
     std::vector<std::string> inbound_types;   // from the adapter's describe()
     std::vector<std::string> outbound_types;
+    // From describe(): how the hub numbers this partner's messages
+    // ("uuid", "sdt-year" SDT-YYYY-NNNNNN, "sdt-day" SDT-yyyymmdd-nnnnn,
+    // "referral": the hub referral id), a field for the hub's +1 counter of
+    // messages to the partner (empty: none), and the media type it expects.
+    std::string outbound_message_ids = "uuid";
+    std::string outbound_sequence_field;
+    std::string outbound_content_type = "application/xml";
+    // How messages leave the hub for this partner; none: they are kept as dead letters.
+    std::optional<config::DeliveryConfig> delivery;
 };
 
 // One partner's adapter, set up exactly as the daemon does it: an instance of

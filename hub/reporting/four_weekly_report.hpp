@@ -32,6 +32,18 @@ std::optional<ReportingPeriod> period_starting(const std::string& first_day);
 // The period right after `p`.
 ReportingPeriod next_period(const ReportingPeriod& p);
 
+// A support request the hub took into handling, as its Ontvangstbevestiging
+// to DT&V states it. DT&V's README counts a request as an activity only
+// through this, dated `datumInBehandeling`; it is an outbound message, not an
+// event, so it is not among the facts and the caller passes it in.
+struct HandledRequest {
+    std::string person;                 // hub id when known; else found through v_number
+    std::string v_number;               // vNummer
+    std::string request_reference;      // verzoekKenmerk
+    std::string handling_date;          // datumInBehandeling, YYYY-MM-DD
+    std::string handling_organisation;  // behandelendeOrganisatie: SDT | COA | VWN | IOM | MBT | SMS | NIDOS
+};
+
 struct FourWeeklyInput {
     ReportingPeriod period;
     // Every non-retracted event with its resolved person (Store::facts()).
@@ -39,10 +51,17 @@ struct FourWeeklyInput {
     // The 40+3 list (alpha-2) for BUITEN_DOELGROEP_LAND.
     const std::set<std::string>& target_countries;
     std::string created_at;  // RFC 3339 with offset
+    // Every acknowledgement (support_request_acknowledgement) the hub has
+    // sent; only those dated in the period count.
+    std::vector<HandledRequest> handled_requests = {};
 };
 
 // The canonical `four_weekly_report` message (fields as adapters/dtv/README.md
-// documents them); message_id is left empty for the outbox to assign.
+// documents them); message_id is left empty for the outbox to assign. Both
+// lists are in ascending V-nummer order, so the same facts always give the
+// same document. The rules, and the readings chosen where DT&V's README is
+// ambiguous: docs/statistics.md, "The four-weekly DT&V report". Invalid when
+// `period` is not a reporting period.
 Result<sdk::OutboundMessage> build_four_weekly_report(const FourWeeklyInput& in);
 
 }  // namespace ketenhub::reporting

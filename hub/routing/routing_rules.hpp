@@ -63,6 +63,7 @@ enum class Action {
     Send,            // a message to a partner with an interface (outbox)
     ManualFollowUp,  // a referral to an organisation without an interface: recorded, shown, nothing sent
     Withheld,        // something would be sent but may not be (no consent, no receiver): recorded with the reason
+    Record,          // only the referral's status changes (referral_id, referral_status); nothing is sent
 };
 std::string to_string(Action a);
 
@@ -79,6 +80,11 @@ struct Decision {
     // message.fields["hub_referral_id"] before encoding.
     bool new_referral = false;
     std::string new_referral_receiver;
+    // About the referral another decision of this same event creates (the
+    // COA status "received", the VWN feedback, the DT&V acknowledgement):
+    // the core fills referral_id and message.fields["hub_referral_id"]
+    // (where the message type carries one) with the id it allocated.
+    bool about_new_referral = false;
     // An existing referral this decision is about, and the status it moves to
     // ("accepted", "declined", "returned", "stopped", "cancelled"); empty when unchanged.
     std::string referral_id;
@@ -97,5 +103,10 @@ struct RoutingInput {
 };
 
 std::vector<Decision> route(const RoutingInput& in);
+
+// False for events that can never lead to a decision (contact moments,
+// helpdesk questions, monitoring visits, ...): the core skips reading the
+// person's history for them, which keeps routing linear in the event flow.
+bool may_route(const sdk::Event& e);
 
 }  // namespace ketenhub::routing

@@ -4,6 +4,7 @@
 #include "common/metrics.hpp"
 
 #include "store/sqlite_identity.hpp"
+#include "store/sqlite_outbox.hpp"
 #include "store/sqlite_util.hpp"
 
 #include <sqlite3.h>
@@ -126,6 +127,72 @@ CREATE INDEX events_by_person ON events(person_id, event_date);
 CREATE INDEX identity_issues_by_person ON identity_issues(person_id, status);
 CREATE INDEX persons_by_merged_into ON persons(merged_into) WHERE merged_into IS NOT NULL;
 )SQL"},
+    {4, "outbound path: referrals routed by the hub, outbox, delivery attempts, routing notes, cursors, sequences",
+     R"SQL(
+ALTER TABLE hub_referrals ADD COLUMN receiver TEXT;
+ALTER TABLE hub_referrals ADD COLUMN origin_partner TEXT;
+ALTER TABLE hub_referrals ADD COLUMN origin_record TEXT;
+ALTER TABLE hub_referrals ADD COLUMN status TEXT NOT NULL DEFAULT 'sent';
+ALTER TABLE hub_referrals ADD COLUMN status_at TEXT;
+CREATE INDEX hub_referrals_by_person ON hub_referrals(person_id);
+CREATE TABLE sequences (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE cursors (
+  name       TEXT PRIMARY KEY,
+  seq        INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  partner          TEXT NOT NULL,
+  delivery         TEXT NOT NULL,
+  message_type     TEXT NOT NULL,
+  message_id       TEXT NOT NULL,
+  document_type    TEXT NOT NULL,
+  content_type     TEXT NOT NULL,
+  body             BLOB NOT NULL,
+  dedupe_key       TEXT NOT NULL UNIQUE,
+  referral_id      TEXT,
+  person_hub_id    TEXT,
+  cause_seq        INTEGER NOT NULL DEFAULT 0,
+  reason           TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+  lease_owner      TEXT,
+  lease_until_ms   INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT NOT NULL DEFAULT '',
+  last_http_status INTEGER NOT NULL DEFAULT 0,
+  partner_receipt  TEXT NOT NULL DEFAULT '',
+  created_at       TEXT NOT NULL,
+  delivered_at     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_ms) WHERE status = 'pending';
+CREATE INDEX outbox_by_partner ON outbox(partner, status, id);
+CREATE TABLE outbox_attempts (
+  outbox_id   INTEGER NOT NULL REFERENCES outbox(id),
+  at          TEXT NOT NULL,
+  node        TEXT NOT NULL,
+  outcome     TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  detail      TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX outbox_attempts_by_message ON outbox_attempts(outbox_id);
+CREATE TABLE routing_notes (
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL,
+  organisation  TEXT NOT NULL,
+  person_hub_id TEXT,
+  referral_id   TEXT,
+  cause_seq     INTEGER NOT NULL DEFAULT 0,
+  dedupe_key    TEXT NOT NULL UNIQUE,
+  reason        TEXT NOT NULL,
+  created_at    TEXT NOT NULL
+);
+)SQL"},
 };
 
 sqlite3* open_connection(const std::string& path, bool synchronous_full) {
@@ -164,6 +231,7 @@ public:
         migrate();
         writer_statements_ = std::make_unique<StatementCache>(writer_);
         reader_ = open_connection(options_.path, options_.synchronous_full);
+        outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full));
         thread_ = std::thread([this] { writer_loop(); });
     }
 
@@ -397,6 +465,32 @@ public:
         });
     }
 
+    Result<int64_t> cursor(const std::string& name) override { return outbox_->cursor(name); }
+    Result<int64_t> next_sequence(const std::string& name) override { return outbox_->next_sequence(name); }
+    Result<std::vector<ReferralRecord>> referrals_of(const std::string& person) override { return outbox_->referrals_of(person); }
+    Result<std::optional<ReferralRecord>> referral(const std::string& id) override { return outbox_->referral(id); }
+    Status commit_routing(const RoutingCommit& commit) override { return outbox_->commit_routing(commit); }
+    Result<std::vector<OutboxEntry>> claim_due_push(int64_t now_ms, int64_t lease_ms, const std::string& node,
+                                                    size_t limit) override {
+        return outbox_->claim_due_push(now_ms, lease_ms, node, limit);
+    }
+    Result<std::optional<int64_t>> next_due_ms() override { return outbox_->next_due_ms(); }
+    Status record_attempt(const DeliveryAttempt& attempt) override { return outbox_->record_attempt(attempt); }
+    Result<std::vector<OutboxEntry>> outbox_list(const OutboxQuery& query) override { return outbox_->list(query); }
+    Result<std::optional<OutboxEntry>> outbox_entry(int64_t id, bool with_body) override { return outbox_->entry(id, with_body); }
+    Result<std::vector<DeliveryAttempt>> delivery_attempts(int64_t id) override { return outbox_->attempts(id); }
+    Result<bool> outbox_has(const std::string& key) override { return outbox_->has(key); }
+    Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) override {
+        return outbox_->confirm_mailbox(partner, id, now);
+    }
+    Result<std::vector<OutboxSummary>> outbox_summary() override { return outbox_->summary(); }
+    Status requeue_dead(int64_t id, int64_t now_ms) override { return outbox_->requeue_dead(id, now_ms); }
+    Result<std::vector<RoutingNote>> routing_notes(size_t limit) override { return outbox_->notes(limit); }
+    void set_commit_listener(std::function<void()> listener) override {
+        std::lock_guard lock(mutex_);
+        commit_listener_ = std::move(listener);
+    }
+
     Status health() override {
         std::lock_guard lock(mutex_);
         if (closing_) return Error::unavailable("store closed");
@@ -541,6 +635,11 @@ private:
             writer_healthy_ = committed;
             if (!committed) last_error_ = failure;
         }
+        std::function<void()> listener;
+        if (committed) {
+            std::lock_guard lock(mutex_);
+            listener = commit_listener_;
+        }
         if (committed) {
             metrics::counter("store_commits_total").inc();
             metrics::counter("store_committed_requests_total").inc(batch.size());
@@ -554,6 +653,7 @@ private:
             else
                 batch[i].done(Error::unavailable("store commit failed: " + failure));
         }
+        if (listener) listener();
     }
 
     // One request inside the open transaction. Returns Invalid when every
@@ -656,6 +756,8 @@ private:
     SqliteOptions options_;
     sqlite3* writer_ = nullptr;
     std::unique_ptr<StatementCache> writer_statements_;
+    std::unique_ptr<SqliteOutbox> outbox_;
+    std::function<void()> commit_listener_;
     sqlite3* reader_ = nullptr;
     std::mutex reader_mutex_;
     std::mutex mutex_;

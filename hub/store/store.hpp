@@ -7,6 +7,7 @@
 #include "common/result.hpp"
 #include "identity/identity.hpp"
 #include "statistics/programme_figures.hpp"
+#include "store/outbox_types.hpp"
 
 #include <ketenhub/sdk/canonical.hpp>
 
@@ -145,6 +146,40 @@ public:
     virtual Result<std::vector<identity::IdentityIssue>> identity_issues(bool open_only) = 0;
     // Confirms (merges a candidate) or rejects an open issue.
     virtual Status resolve_identity_issue(int64_t issue_id, bool confirm) = 0;
+    // ---- The outbound path (hub/outbound): referrals, outbox, mailbox ----
+    // The position of a consumer of the event flow ("routing"); 0 at first.
+    virtual Result<int64_t> cursor(const std::string& name) = 0;
+    // A durable counter: 1, 2, 3, ... per name (referral ids, MbT volgnr,
+    // DT&V berichtkenmerk). Values are never reused, gaps are possible.
+    virtual Result<int64_t> next_sequence(const std::string& name) = 0;
+    virtual Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id) = 0;
+    virtual Result<std::optional<ReferralRecord>> referral(const std::string& referral_id) = 0;
+    // One transaction: referrals, status changes, messages (a dedupe key
+    // already held is skipped), notes, and the cursor.
+    virtual Status commit_routing(const RoutingCommit& commit) = 0;
+    // Push messages that are due (pending, next attempt reached, no live
+    // lease), leased to `node` until now + lease_ms so that several nodes on
+    // one database never send the same message at the same time.
+    virtual Result<std::vector<OutboxEntry>> claim_due_push(int64_t now_ms, int64_t lease_ms, const std::string& node,
+                                                            size_t limit) = 0;
+    // The earliest next attempt of a pending push message, if any.
+    virtual Result<std::optional<int64_t>> next_due_ms() = 0;
+    virtual Status record_attempt(const DeliveryAttempt& attempt) = 0;
+    virtual Result<std::vector<OutboxEntry>> outbox_list(const OutboxQuery& query) = 0;
+    virtual Result<std::optional<OutboxEntry>> outbox_entry(int64_t id, bool with_body) = 0;
+    virtual Result<std::vector<DeliveryAttempt>> delivery_attempts(int64_t outbox_id) = 0;
+    virtual Result<bool> outbox_has(const std::string& dedupe_key) = 0;
+    // A mailbox partner confirms a fetched message: waiting -> confirmed.
+    // false when the partner has no such waiting message.
+    virtual Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) = 0;
+    virtual Result<std::vector<OutboxSummary>> outbox_summary() = 0;
+    // An operator sends a dead message again: dead -> pending/waiting, attempts kept.
+    virtual Status requeue_dead(int64_t id, int64_t now_ms) = 0;
+    virtual Result<std::vector<RoutingNote>> routing_notes(size_t limit) = 0;
+    // Called (from a store thread) after each commit that stored events, so
+    // consumers of the event flow need not poll.
+    virtual void set_commit_listener(std::function<void()> listener) = 0;
+
     // Readiness: the store can be written to.
     virtual Status health() = 0;
     // Finishes queued work and closes. Further ingests fail with Unavailable.

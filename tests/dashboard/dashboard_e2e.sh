@@ -14,9 +14,10 @@ build=$2
 command -v chromium >/dev/null || { echo "SKIP: chromium is not installed (scripts/install-deps.sh installs it)"; exit 77; }
 
 work=$(mktemp -d)
-hub_pid=
+hub_pid= endpoint_pid=
 cleanup() {
   [ -n "$hub_pid" ] && kill -KILL "$hub_pid" 2>/dev/null || true
+  [ -n "$endpoint_pid" ] && kill -KILL "$endpoint_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,7 +38,18 @@ user=operator
 password=$(openssl rand -hex 16)
 password_sha256=$(printf '%s' "$password" | openssl dgst -sha256 -r | cut -d' ' -f1)
 
-# ---- Config: COA, the programme, the admin listener on port 0 ---------------
+# ---- DT&V's endpoint: receives the four-weekly report ------------------------
+mkdir -p "$work/dtv-received"
+"$build/ketenhub-partner-endpoint" --certificate "$certs/partner-endpoint.pem" --private-key "$certs/partner-endpoint-key.pem" \
+  --client-ca "$certs/ca.pem" --out "$work/dtv-received" --port-file "$work/endpoint.port" >/dev/null 2>&1 &
+endpoint_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/endpoint.port" ] && break; sleep 0.05; done
+[ -s "$work/endpoint.port" ] || fail "the DT&V endpoint did not start"
+eport=$(cat "$work/endpoint.port")
+
+# ---- Config: COA, DT&V, the programme, the admin listener on port 0 ---------
+# COA's referrals go to IOM and MbT, which are not configured here: they show
+# as dead letters of those partners.
 cat > "$work/ketenhub.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <ketenhub xmlns="urn:ketenhub:config:1">
@@ -55,9 +67,21 @@ cat > "$work/ketenhub.xml" <<XML
   <plugins directory="$build/adapters"/>
   <programme start="2010-01-01" targets="$src/config/reference/programme-targets-2010.txt"
              countries="$src/config/reference/countries-40plus3.txt"/>
+  <outbound>
+    <tls server-ca="$certs/ca.pem" certificate="$certs/hub-client.pem" private-key="$certs/hub-client-key.pem"/>
+    <four-weekly-report partner="dtv" first-period="2010-06-21" last-period="2010-06-21"/>
+  </outbound>
   <partner code="coa" name="COA Helpdesk / Front Office">
     <certificate subject="CN=coa,OU=Partners,O=Ketenhub Development"/>
     <adapter plugin="ketenhub_adapter_coa.so"/>
+  </partner>
+  <partner code="dtv" name="DT&amp;V">
+    <certificate subject="CN=dtv,OU=Partners,O=Ketenhub Development"/>
+    <adapter plugin="ketenhub_adapter_dtv.so">
+      <setting name="signing-key" path="$certs/signing-key.pem"/>
+      <setting name="signing-certificate" path="$certs/signing.pem"/>
+    </adapter>
+    <delivery><push url="https://localhost:$eport/dtv"/></delivery>
   </partner>
 </ketenhub>
 XML
@@ -101,7 +125,7 @@ grep -qi '^WWW-Authenticate: Basic' "$work/admin.headers" || fail "401 without W
 [ "$(admin_get /admin/api/funnel --cert "$certs/operator.pem" --key "$certs/operator-key.pem")" = 200 ] ||
   fail "operator certificate: expected 200, got $(cat "$work/admin.body")"
 [ "$(admin_get /admin/api/partners -u "$user:$password")" = 200 ] || fail "Basic credential: expected 200"
-grep -q '"outbox":"not yet implemented"' "$work/admin.body" || fail "partners: outbox not reported as not implemented"
+grep -q '"outbox_depth":0' "$work/admin.body" || fail "partners: no outbox depth: $(cat "$work/admin.body")"
 [ "$(admin_get / -u "$user:$password")" = 200 ] || fail "dashboard page: expected 200"
 grep -qi '^Content-Security-Policy: default-src .none.' "$work/admin.headers" || fail "dashboard page without CSP"
 if grep -Eqi '(src|href)="(https?:)?//' "$work/admin.body"; then fail "the dashboard page loads something from elsewhere"; fi
@@ -155,7 +179,15 @@ dom=$work/dom-2010-01-01-2010-12-31.html
 grep -q 'data-achieved="[1-9]' "$dom" || fail "every figure is 0: the samples did not count"
 grep -q "<tr id=\"partner-coa\" data-partner=\"coa\" data-documents=\"$pushed\">" "$dom" ||
   fail "partner status: expected coa with $pushed documents: $(grep -o '<tr id="partner-[^>]*>' "$dom")"
-grep -q 'id="dtv-empty" data-count="0">No deliveries yet.' "$dom" || fail "DT&V deliveries: expected 'No deliveries yet.'"
+# The report for period 2010-06-21..2010-07-18 reached DT&V's endpoint, and the page says so.
+for _ in $(seq 1 100); do grep -q four_weekly_report "$work/dtv-received/received.jsonl" 2>/dev/null && break; sleep 0.1; done
+grep -q '"type":"four_weekly_report"' "$work/dtv-received/received.jsonl" || fail "DT&V's endpoint got no report"
+dom=$work/dom-after-report.html
+browse "https://$user:$password@127.0.0.1:$admin/" profile-report --dump-dom > "$dom" || true
+grep -q '<table id="dtv-table" data-count="1">' "$dom" || fail "DT&V deliveries: expected one row: $(grep -o '<section id="dtv-section".*</section>' "$dom" | head -c 600)"
+grep -q '<tr data-status="delivered" data-type="four_weekly_report">' "$dom" || fail "DT&V deliveries: the report is not shown as delivered"
+grep -q 'class="outbox-depth"' "$dom" || fail "partner status: no outbox depth column"
+cp "$dom" "$build/dashboard-dom-after-report.html"
 
 # A screenshot to look at.
 browse "https://$user:$password@127.0.0.1:$admin/" profile-shot --window-size=1366,2300 --hide-scrollbars \

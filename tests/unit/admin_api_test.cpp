@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <filesystem>
 
 using namespace ketenhub;
@@ -430,7 +432,7 @@ TEST_F(AdminApiTest, TheTrendCountsEachFourWeekPeriod) {
     EXPECT_EQ(t["periods"][2]["achieved"]["helpdesk_questions"], 0);
 }
 
-TEST_F(AdminApiTest, PartnersShowTheLastDocumentRecordOutcomesAndNoInventedOutbox) {
+TEST_F(AdminApiTest, PartnersShowTheLastDocumentAndRecordOutcomes) {
     auto r = call("/admin/api/partners");
     ASSERT_EQ(r.status, 200u) << r.body;
     auto list = body(r);
@@ -445,9 +447,8 @@ TEST_F(AdminApiTest, PartnersShowTheLastDocumentRecordOutcomesAndNoInventedOutbo
     EXPECT_EQ(coa["records"]["accepted"], 3);
     EXPECT_EQ(coa["records"]["rejected"], 1);
     EXPECT_DOUBLE_EQ(coa["record_error_rate"].get<double>(), 0.25);
-    EXPECT_TRUE(coa["outbox_depth"].is_null());
-    EXPECT_TRUE(coa["dead_letters"].is_null());
-    EXPECT_EQ(coa["outbox"], "not yet implemented");
+    EXPECT_EQ(coa["outbox_depth"], 0) << "nothing was routed to COA";
+    EXPECT_EQ(coa["dead_letters"], 0);
     const auto& vwn = list[1];
     EXPECT_EQ(vwn["code"], "vwn");
     EXPECT_EQ(vwn["documents"], 0);
@@ -455,11 +456,63 @@ TEST_F(AdminApiTest, PartnersShowTheLastDocumentRecordOutcomesAndNoInventedOutbo
     EXPECT_TRUE(vwn["record_error_rate"].is_null());
 }
 
-TEST_F(AdminApiTest, DtvDeliveriesAreAnEmptyListWithANote) {
+TEST_F(AdminApiTest, DtvDeliveriesAreEmptyBeforeAnythingWasSentToDtv) {
     auto r = call("/admin/api/dtv-deliveries");
     ASSERT_EQ(r.status, 200u);
+    EXPECT_EQ(body(r)["partner"], "dtv");
     EXPECT_TRUE(body(r)["deliveries"].empty());
-    EXPECT_NE(body(r)["note"].get<std::string>().find("no deliveries yet"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, OutboxDepthDeadLettersAndDtvDeliveriesComeFromTheOutbox) {
+    auto message = [](const std::string& partner, store::Delivery d, const std::string& key) {
+        store::NewOutboxMessage m;
+        m.partner = partner;
+        m.delivery = d;
+        m.message_type = partner == "dtv" ? "four_weekly_report" : "referral_status";
+        m.message_id = "id-" + key;
+        m.document_type = partner == "dtv" ? "VierwekelijkseRapportage" : "DoorverwijzingStatus";
+        m.body = "<x/>";
+        m.dedupe_key = key;
+        m.reason = "period 7 " + key;
+        return m;
+    };
+    store::RoutingCommit c;
+    c.cursor_name = "test";
+    c.now = "2010-07-19T06:00:00.000Z";
+    c.messages = {message("coa", store::Delivery::Push, "c1"), message("coa", store::Delivery::Push, "c2"),
+                  message("vwn", store::Delivery::Mailbox, "v1"), message("dtv", store::Delivery::Push, "d1")};
+    auto dead = message("coa", store::Delivery::Push, "c3");
+    dead.dead_on_arrival = "no partner endpoint";
+    c.messages.push_back(dead);
+    ASSERT_TRUE(store_->commit_routing(c));
+    // The DT&V report is delivered, one COA message is refused.
+    auto due = store_->claim_due_push(std::numeric_limits<int64_t>::max() / 2, 1000, "n", 10);
+    ASSERT_EQ(due->size(), 3u);
+    for (const auto& m : *due) {
+        store::DeliveryAttempt a{m.id, "n", store::DeliveryAttempt::Outcome::Retry, 503, "HTTP 503", "t", 0, 1, ""};
+        if (m.partner == "dtv") a = {m.id, "n", store::DeliveryAttempt::Outcome::Delivered, 202, "ok", "2010-07-19T06:00:01Z", 0, 1, ""};
+        if (m.dedupe_key == "c2") a = {m.id, "n", store::DeliveryAttempt::Outcome::Dead, 400, "refused with HTTP 400: bad", "t", 0, 1, ""};
+        ASSERT_TRUE(store_->record_attempt(a));
+    }
+    auto list = body(call("/admin/api/partners"));
+    // A partner with messages in the outbox is listed even without documents
+    // of its own, after the partners that have them.
+    ASSERT_EQ(list.size(), 3u);
+    EXPECT_EQ(list[0]["code"], "coa");
+    EXPECT_EQ(list[0]["outbox_depth"], 1) << "c1 is still pending";
+    EXPECT_EQ(list[0]["dead_letters"], 2) << "c2 refused, c3 not deliverable";
+    EXPECT_EQ(list[1]["code"], "vwn");
+    EXPECT_EQ(list[1]["outbox_depth"], 1) << "v1 waits in VWN's mailbox";
+    EXPECT_EQ(list[1]["outbox"]["waiting"], 1);
+    EXPECT_EQ(list[2]["code"], "dtv");
+    EXPECT_EQ(list[2]["outbox_depth"], 0) << "d1 is delivered";
+    EXPECT_EQ(list[2]["dead_letters"], 0);
+    auto dtv = body(call("/admin/api/dtv-deliveries"));
+    ASSERT_EQ(dtv["deliveries"].size(), 1u);
+    EXPECT_EQ(dtv["deliveries"][0]["status"], "delivered");
+    EXPECT_EQ(dtv["deliveries"][0]["document"], "VierwekelijkseRapportage id-d1");
+    EXPECT_EQ(dtv["deliveries"][0]["delivered_at"], "2010-07-19T06:00:01Z");
+    EXPECT_EQ(dtv["deliveries"][0]["attempts"], 1);
 }
 
 TEST_F(AdminApiTest, TheOverviewGivesTheProgrammeYearAndWhoIsAsking) {
@@ -479,7 +532,8 @@ TEST_F(AdminApiTest, ThePageIsSelfContained) {
     EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
     EXPECT_EQ(header(r, "Content-Security-Policy").rfind("default-src 'none'", 0), 0u);
     EXPECT_NE(r.body.find("id=\"funnel-table\""), std::string::npos);
-    EXPECT_NE(r.body.find("No deliveries yet."), std::string::npos);
+    EXPECT_NE(r.body.find("id=\"dtv-section\""), std::string::npos);
+    EXPECT_NE(r.body.find("Nothing sent to DT&V yet"), std::string::npos);
     // Nothing is fetched from elsewhere (the SVG namespace is a name, not a fetch).
     for (const char* bad : {"src=\"http", "src=\"//", "href=\"http", "href=\"//", "@import", "url(http"})
         EXPECT_EQ(r.body.find(bad), std::string::npos) << bad;

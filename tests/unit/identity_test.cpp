@@ -138,10 +138,10 @@ TEST_F(IdentityTest, TheHubsReferralIdFindsTheReferredPerson) {
     auto t = person("2046718305");
     ASSERT_TRUE(t);
     {
-        // Referrals are registered by the (future) routing step; here by hand.
+        // Referrals are registered by the routing step (hub/outbound); here by hand.
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
-        std::string sql = "INSERT INTO hub_referrals VALUES ('SDT-2010-000117', " + std::to_string(t->person.id) + ", 'now')";
+        std::string sql = "INSERT INTO hub_referrals(referral_id, person_id, created_at, receiver) VALUES ('SDT-2010-000117', " + std::to_string(t->person.id) + ", 'now', 'mbt')";
         ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(db);
     }

@@ -53,6 +53,8 @@ public:
         return Json{{"namespace", kNamespace},
                     {"inbound", {"HelpdeskVraag", "Doorverwijzing"}},
                     {"outbound", {"referral_status"}},
+                    // berichtId is a UUID (the hub assigns it).
+                    {"outbound_message_ids", "uuid"},
                     {"settings", Json::array()}};
     }
 

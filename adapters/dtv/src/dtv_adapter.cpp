@@ -133,6 +133,8 @@ public:
             {"namespace", kNamespace},
             {"inbound", {"Ondersteuningsverzoek", "VerklaringVrijwilligeTerugkeer", "Landenlijst", "VertrekGeregistreerd"}},
             {"outbound", {"support_request_acknowledgement", "four_weekly_report"}},
+            // berichtkenmerk SDT-yyyymmdd-nnnnn.
+            {"outbound_message_ids", "sdt-day"},
             {"settings",
              {{{"name", kSigningKey},
                {"required", true},

@@ -25,6 +25,7 @@ public:
         return Json{{"namespace", iom::kNamespace},
                     {"inbound", {"ReturnCaseUpdate"}},
                     {"outbound", {iom::kReferralRequest, iom::kReferralCancellation}},
+                    {"outbound_message_ids", "uuid"},
                     {"settings", Json::array()}};
     }
 

@@ -51,6 +51,9 @@ public:
         return Json{{"namespace", mbt::kNamespace},
                     {"inbound", {mbt::kExportDocument}},
                     {"outbound", {mbt::kReferralRequest}},
+                    // Verwijzing carries the referral id as kenmerk and the hub's +1 counter as volgnr.
+                    {"outbound_message_ids", "referral"},
+                    {"outbound_sequence_field", "sequence_number"},
                     {"settings", Json::array()}};
     }
 

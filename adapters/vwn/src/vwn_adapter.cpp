@@ -70,6 +70,9 @@ public:
         return Json{{"namespace", kNamespace},
                     {"inbound", {kExport, kRegistration}},
                     {"outbound", {kFeedback}},
+                    // regelId SDT-YYYY-NNNNNN; documents in ISO-8859-1 as VWN reads them.
+                    {"outbound_message_ids", "sdt-year"},
+                    {"outbound_content_type", "application/xml; charset=ISO-8859-1"},
                     {"settings", Json::array()}};
     }
 

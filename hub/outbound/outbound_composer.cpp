@@ -1,0 +1,102 @@
+#include "outbound/outbound_composer.hpp"
+
+#include "common/ids.hpp"
+#include "common/metrics.hpp"
+
+#include <ketenhub/sdk/dates.hpp>
+#include <ketenhub/sdk/xml.hpp>
+
+#include <cstdio>
+
+namespace ketenhub::outbound {
+
+namespace {
+
+std::string padded(int64_t n, int width) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%0*lld", width, static_cast<long long>(n));
+    return buf;
+}
+
+std::string root_element(const std::string& document) {
+    try {
+        return sdk::xml::local_name(sdk::xml::Document::parse_untrusted(document).root());
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+
+}  // namespace
+
+Result<std::string> OutboundComposer::allocate_referral_id(int64_t now_unix) {
+    const std::string year = sdk::dates::amsterdam_date(now_unix).substr(0, 4);
+    // One series per year for everything numbered SDT-YYYY-NNNNNN (referral
+    // ids and VWN regelIds), so the two can never collide.
+    auto n = store_.next_sequence("sdt-year:" + year);
+    if (!n) return n.error();
+    return "SDT-" + year + "-" + padded(*n, 6);
+}
+
+Result<std::string> OutboundComposer::message_id_for(const partners::Partner& p, const sdk::OutboundMessage& m,
+                                                     int64_t now_unix) {
+    const std::string& scheme = p.outbound_message_ids;
+    if (scheme == "sdt-year") return allocate_referral_id(now_unix);
+    if (scheme == "sdt-day") {
+        std::string day = sdk::dates::amsterdam_date(now_unix);
+        day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+        auto n = store_.next_sequence("sdt-day:" + day);
+        if (!n) return n.error();
+        return "SDT-" + day + "-" + padded(*n, 5);
+    }
+    if (scheme == "referral") {
+        if (auto it = m.fields.find("hub_referral_id"); it != m.fields.end() && it->is_string()) return it->get<std::string>();
+        return std::string();  // the encoder names what is missing
+    }
+    return random_uuid();
+}
+
+Result<store::NewOutboxMessage> OutboundComposer::compose(const std::string& partner_code, sdk::OutboundMessage message,
+                                                          const std::string& dedupe_key, int64_t now_unix) {
+    store::NewOutboxMessage row;
+    row.partner = partner_code;
+    row.message_type = message.type;
+    row.dedupe_key = dedupe_key;
+    if (auto it = message.fields.find("hub_referral_id"); it != message.fields.end() && it->is_string())
+        row.referral_id = it->get<std::string>();
+    auto registry = registry_();
+    const partners::Partner* p = registry ? registry->by_code(partner_code) : nullptr;
+    if (!p) {
+        row.dead_on_arrival = "no partner '" + partner_code + "' is configured";
+        metrics::counter("outbound_undeliverable_total").inc();
+        return row;
+    }
+    row.delivery = p->delivery && p->delivery->kind == config::DeliveryConfig::Kind::Push ? store::Delivery::Push
+                                                                                         : store::Delivery::Mailbox;
+    row.content_type = p->outbound_content_type;
+    auto id = message_id_for(*p, message, now_unix);
+    if (!id) return id.error();
+    message.message_id = *id;
+    message.created_at = sdk::dates::amsterdam_timestamp(now_unix);
+    row.message_id = message.message_id;
+    if (!p->outbound_sequence_field.empty()) {
+        auto n = store_.next_sequence("partner-messages:" + partner_code);
+        if (!n) return n.error();
+        message.fields[p->outbound_sequence_field] = *n;
+    }
+    auto encoded = p->adapter->encode(message);
+    if (auto* failure = std::get_if<plugin_host::AdapterFailure>(&encoded)) {
+        row.dead_on_arrival = "the " + partner_code + " adapter cannot encode this " + message.type + ": " + failure->summary();
+        metrics::counter("outbound_encode_failures_total").inc();
+        return row;
+    }
+    row.body = std::move(std::get<std::string>(encoded));
+    row.document_type = root_element(row.body);
+    if (!p->delivery) {
+        row.dead_on_arrival = "partner '" + partner_code +
+                              "' has no <delivery> in the configuration; add <push url=...> or <mailbox/> and requeue";
+        metrics::counter("outbound_undeliverable_total").inc();
+    }
+    return row;
+}
+
+}  // namespace ketenhub::outbound

@@ -1,0 +1,55 @@
+// The outbound half of the SQLite store (referrals, outbox, mailbox,
+// cursors, sequences) on a connection of its own: these writes are few and
+// must not wait behind the ingest writer's queue, and SQLite's busy timeout
+// serialises them with its group commits.
+#pragma once
+
+#include "common/result.hpp"
+#include "store/outbox_types.hpp"
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace ketenhub::store {
+
+class SqliteOutbox {
+public:
+    explicit SqliteOutbox(sqlite3* db) : db_(db) {}  // takes ownership
+    ~SqliteOutbox();
+    SqliteOutbox(const SqliteOutbox&) = delete;
+    SqliteOutbox& operator=(const SqliteOutbox&) = delete;
+
+    Result<int64_t> cursor(const std::string& name);
+    Result<int64_t> next_sequence(const std::string& name);
+    Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id);
+    Result<std::optional<ReferralRecord>> referral(const std::string& referral_id);
+    Status commit_routing(const RoutingCommit& commit);
+    Result<std::vector<OutboxEntry>> claim_due_push(int64_t now_ms, int64_t lease_ms, const std::string& node, size_t limit);
+    Result<std::optional<int64_t>> next_due_ms();
+    Status record_attempt(const DeliveryAttempt& attempt);
+    Result<std::vector<OutboxEntry>> list(const OutboxQuery& query);
+    Result<std::optional<OutboxEntry>> entry(int64_t id, bool with_body);
+    Result<std::vector<DeliveryAttempt>> attempts(int64_t outbox_id);
+    Result<bool> has(const std::string& dedupe_key);
+    Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now);
+    Result<std::vector<OutboxSummary>> summary();
+    Status requeue_dead(int64_t id, int64_t now_ms);
+    Result<std::vector<RoutingNote>> notes(size_t limit);
+
+private:
+    template <class F>
+    auto guarded(const char* what, F&& f) -> Result<decltype(f())>;
+    template <class F>
+    Status transaction(const char* what, F&& f);
+
+    sqlite3* db_;
+    std::mutex mutex_;
+};
+
+}  // namespace ketenhub::store
