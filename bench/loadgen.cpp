@@ -93,6 +93,9 @@ R"(usage: ketenhub-loadgen --url https://127.0.0.1:PORT/v1/messages --ca CA.pem
   --quiet                no notes about skipped samples on stderr
   --cert-dir DIR         client certificate per partner: DIR/P.pem and DIR/P-key.pem
   --pad-to BYTES         pad each document to about BYTES with an XML comment
+  --persons N            spread the documents over N synthetic persons (V-nummer, COA
+                         number, IOM case number and family name rewritten; default
+                         100000; 0 keeps the samples' own persons)
   --idle-connections N   mode idle: open N connections, send one request on each
                          (if samples are given), hold them for --duration S
   --expect-status CODE   exit 1 unless every answer had this status (smoke tests)
@@ -121,6 +124,9 @@ struct Options {
     bool keepalive = true;
     std::vector<SampleDir> samples;
     size_t pad_to = 0;
+    // Distinct persons the documents are spread over (0: the samples' own
+    // persons, every document about the same few people).
+    uint64_t persons = 100000;
     unsigned idle_connections = 0;
     int expect_status = 0;
     unsigned timeout_ms = 30000;
@@ -154,6 +160,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--fresh-connections") o.keepalive = false;
         else if (a == "--handshakes-only") o.mode = "handshakes";
         else if (a == "--pad-to") o.pad_to = std::stoul(need(i));
+        else if (a == "--persons") o.persons = std::stoull(need(i));
         else if (a == "--idle-connections") o.idle_connections = std::stoul(need(i)), o.mode = "idle";
         else if (a == "--expect-status") o.expect_status = std::stoi(need(i));
         else if (a == "--timeout-ms") o.timeout_ms = std::stoul(need(i));
@@ -219,6 +226,7 @@ Options parse(int argc, char** argv) {
 struct Template {
     std::string partner, file, before, after;
     bool uuid = true;
+    uint64_t index = 0;  // position among the loaded templates
 };
 
 std::string read_file(const fs::path& p) {
@@ -337,6 +345,41 @@ struct IdSource {
     }
 };
 
+// Moves a document to another person: V-nummer, COA number, IOM case number
+// and family name become those of synthetic person `k`, so identity
+// resolution and routing see many people with a few documents each (as in
+// the chain), not every document piling onto the samples' dozen persons.
+// Only the elements the COA, IOM and DT&V documents identify a person with
+// are touched; their formats (digits, case number pattern) are kept.
+void replace_element_text(std::string& doc, const char* element, const std::string& value, bool append) {
+    const std::string open = std::string("<") + element + ">";
+    for (size_t at = doc.find(open); at != std::string::npos; at = doc.find(open, at + 1)) {
+        const size_t v = at + open.size(), end = doc.find('<', v);
+        if (end == std::string::npos) return;
+        if (!append) {
+            doc.replace(v, end - v, value);
+        } else {
+            // "Beridze, Giorgi" (COA): the suffix goes on the family name.
+            const size_t comma = doc.find(',', v);
+            doc.insert(comma != std::string::npos && comma < end ? comma : end, value);
+        }
+    }
+}
+
+void vary_person(std::string& doc, uint64_t k) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%010llu", 3100000000ULL + k % 100000000ULL);
+    replace_element_text(doc, "vNummer", buf, false);
+    replace_element_text(doc, "vNumber", buf, false);
+    std::snprintf(buf, sizeof buf, "%08llu", 40000000ULL + k % 50000000ULL);
+    replace_element_text(doc, "coaNummer", buf, false);
+    std::snprintf(buf, sizeof buf, "NL-AVRR-%04llu-%05llu", 2010 + (k / 100000) % 10, k % 100000);
+    replace_element_text(doc, "caseNo", buf, false);
+    std::string suffix;
+    for (uint64_t n = k, i = 0; i < 5; ++i, n /= 26) suffix += static_cast<char>('a' + n % 26);
+    for (const char* e : {"naam", "familyName", "achternaam"}) replace_element_text(doc, e, suffix, true);
+}
+
 // ---------------------------------------------------------------- results
 
 struct Stats {
@@ -444,8 +487,12 @@ struct Worker {
         rq.set(http::field::user_agent, "ketenhub-loadgen");
         rq.body().reserve(t.before.size() + 36 + t.after.size());
         rq.body() = t.before;
+        const uint64_t n = s.ids.counter.load(std::memory_order_relaxed);
         rq.body() += s.ids.next(t.uuid);
         rq.body() += t.after;
+        // Each template its own range of persons, so one synthetic person is
+        // never described with two samples' different birth dates.
+        if (s.opt.persons) vary_person(rq.body(), (n % s.opt.persons) * 64 + t.index);
         rq.keep_alive(s.opt.keepalive);
         rq.prepare_payload();
         stats.bytes_sent += rq.body().size();
@@ -649,6 +696,7 @@ int main(int argc, char** argv) {
                              f.string().c_str());
                 continue;
             }
+            t->index = templates.size();
             templates.push_back(std::make_unique<Template>(std::move(*t)));
             by_partner[sd.partner].push_back(templates.back().get());
         }

@@ -81,7 +81,7 @@ raw=$work/results.jsonl
 log "building in $build"
 [ -f "$build/build.ninja" ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 ||
   die "cmake failed: $work/cmake.log"
-if ! ninja -C "$build" -j2 ketenhub ketenhub-loadgen ketenhub_adapter_coa >"$work/ninja.log" 2>&1; then
+if ! ninja -C "$build" -j2 ketenhub ketenhub-loadgen ketenhub-partner-endpoint ketenhub_adapter_coa >"$work/ninja.log" 2>&1; then
   [ -x "$build/ketenhub" ] && [ -x "$build/bench/ketenhub-loadgen" ] || die "build failed: $(tail -5 "$work/ninja.log")"
   log "build failed (the tree may be mid-edit); using the binaries already in $build"
 fi
@@ -120,7 +120,11 @@ hub_config() { # FILE DB PARTNER...
   <plugins directory="$build/adapters"/>
 EOF
     for p in "$@"; do
-      printf '  <partner code="%s"><certificate subject="CN=%s,OU=Partners,O=Ketenhub Development"/><adapter plugin="ketenhub_adapter_%s.so"/></partner>\n' "$p" "$p" "$p"
+      if [ "$p" = dtv ]; then   # DT&V's adapter signs what the hub sends it: it needs its key
+        printf '  <partner code="dtv"><certificate subject="CN=dtv,OU=Partners,O=Ketenhub Development"/><adapter plugin="ketenhub_adapter_dtv.so"><setting name="signing-key" path="%s/signing-key.pem"/><setting name="signing-certificate" path="%s/signing.pem"/></adapter></partner>\n' "$certs" "$certs"
+      else
+        printf '  <partner code="%s"><certificate subject="CN=%s,OU=Partners,O=Ketenhub Development"/><adapter plugin="ketenhub_adapter_%s.so"/></partner>\n' "$p" "$p" "$p"
+      fi
     done
     echo '</ketenhub>'
   } > "$file"
@@ -183,14 +187,14 @@ lg() {
 }
 
 HUB_PID= HUB_PORT=
-start_hub() { # DB [LOG]
-  local db=$1 logf=${2:-$work/hub.log}
+start_hub() { # DB [LOG [CONFIG]]  (CONFIG: a config file made elsewhere, port 0)
+  local db=$1 logf=${2:-$work/hub.log} cfg=${3:-$work/hub.xml}
   # Port 0 and the port from the "listening" log line, unless logging is
   # quieter than info: then a free port chosen here.
   HUB_PORT_CFG=0
   [ "${HUB_LOG_LEVEL:-info}" = info ] || HUB_PORT_CFG=$(free_port)
-  hub_config "$work/hub.xml" "$db" "${partners[@]}"
-  LD_PRELOAD=${HUB_PRELOAD:-} "$HUB" serve --config "$work/hub.xml" 2>"$logf" &
+  [ -n "${3:-}" ] || hub_config "$cfg" "$db" "${partners[@]}"
+  LD_PRELOAD=${HUB_PRELOAD:-} "$HUB" serve --config "$cfg" 2>"$logf" &
   HUB_PID=$!
   pids+=("$HUB_PID")
   HUB_PORT=
@@ -518,6 +522,18 @@ prefill() { # DB N
   stop_hub
   sed "s/@N@/$2/g" "$root/bench/prefill.sql" | sqlite3 "$1" >/dev/null
 }
+# time_reports DB SIZE: the four-weekly DT&V report (as the daemon makes it:
+# every fact and acknowledgement read, the period's lists derived) and the
+# year's funnel, each by the CLI on the store as it is; seconds and peak RSS.
+time_reports() {
+  local db=$1 size=$2 t
+  bash "$root/scripts/gen-dev-config.sh" "$work/report.xml" "$certs" "$db" 0 "$root/config/reference" "$build/adapters"
+  t=$( { /usr/bin/time -f '%e %M' "$HUB" report four-weekly --period 2010-07-01 --config "$work/report.xml" >/dev/null; } 2>&1 | tail -1)
+  R[report_${size}_s]+=" ${t% *}" R[report_${size}_kb]+=" ${t#* }"
+  t=$( { /usr/bin/time -f '%e %M' "$HUB" report funnel --from 2010-01-01 --to 2010-12-31 --format csv --config "$work/report.xml" >/dev/null; } 2>&1 | tail -1)
+  R[funnel_${size}_s]+=" ${t% *}" R[funnel_${size}_kb]+=" ${t#* }"
+}
+[ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >>"$work/apt.log" 2>&1 || true
 for r in $(seq 1 "$runs"); do
   db=$(fresh_db)
   prefill "$db" $SMALL
@@ -526,6 +542,7 @@ for r in $(seq 1 "$runs"); do
   R[grow_small]+=" $(jget '$.throughput' "$line")"
   R[grow_small_p99]+=" $(jget '$.latency_ms.p99' "$line")"
   stop_hub
+  time_reports "$db" small
 done
 db=$(fresh_db)
 t0=$(date +%s)
@@ -540,6 +557,7 @@ for r in $(seq 1 "$runs"); do
   R[grow_big]+=" $(jget '$.throughput' "$line")"
   R[grow_big_p99]+=" $(jget '$.latency_ms.p99' "$line")"
   stop_hub
+  time_reports "$db" big
 done
 if [ $profile = 1 ] && command -v perf >/dev/null; then   # one more, unmeasured run under perf
   start_hub "$db"
@@ -550,6 +568,50 @@ if [ $profile = 1 ] && command -v perf >/dev/null; then   # one more, unmeasured
   stop_hub
 fi
 rm -f "$work/store.db"*
+
+log "4b/7 ketenhub: end to end, COA documents pushed to the hub until the partner endpoints have what the hub routed"
+# A real mutual-TLS partner endpoint (IOM's and COA's URL), the hub with
+# outbound delivery, COA documents at a fixed rate spread over many persons.
+# Per delivered message: the endpoint's arrival time minus the hub's
+# received_at of the document that caused it (joined through the outbox).
+E2E_RATE=${E2E_RATE:-500}
+for r in $(seq 1 "$runs"); do
+  ep=$work/endpoint-$r
+  mkdir -p "$ep"
+  "$build/ketenhub-partner-endpoint" --certificate "$certs/partner-endpoint.pem" --private-key "$certs/partner-endpoint-key.pem" \
+    --client-ca "$certs/ca.pem" --out "$ep" --port-file "$ep/port" 2>"$ep/log" &
+  ep_pid=$!
+  pids+=("$ep_pid")
+  for _ in $(seq 1 100); do [ -s "$ep/port" ] && break; sleep 0.1; done
+  [ -s "$ep/port" ] || die "the partner endpoint did not start: $(cat "$ep/log")"
+  db=$(fresh_db)
+  bash "$root/scripts/gen-dev-config.sh" "$work/e2e.xml" "$certs" "$db" 0 "$root/config/reference" "$build/adapters" \
+    "https://localhost:$(cat "$ep/port")"
+  start_hub "$db" "$work/hub-e2e.log" "$work/e2e.xml"
+  line=$("$LG" --url "https://127.0.0.1:$HUB_PORT/v1/messages" --ca "$certs/ca.pem" --cert-dir "$certs" \
+           --samples "$root/adapters/coa/contract/samples/valid" --pad-to 2048 --quiet --threads 1 \
+           --mode open --rate "$E2E_RATE" --connections 32 --duration "$T_LAT" 2>>"$work/loadgen.err") || true
+  printf '{"name":"hub-e2e","result":%s}\n' "${line:-null}" >> "$raw"
+  for _ in $(seq 1 300); do
+    "$HUB" outbox list --status pending --config "$work/e2e.xml" 2>/dev/null | grep -q '^no messages' && break
+    sleep 0.1
+  done
+  stop_hub
+  kill -TERM "$ep_pid" 2>/dev/null; wait "$ep_pid" 2>/dev/null || true; forget_pid "$ep_pid"
+  sed '1s/^/[/; $!s/$/,/; $s/$/]/' "$ep/received.jsonl" > "$ep/received.json"
+  sqlite3 "$db" >"$ep/latency.txt" <<SQL
+WITH got AS (SELECT json_extract(value, '\$.message_id') AS mid, min(json_extract(value, '\$.at_ms')) AS at_ms
+             FROM json_each(readfile('$ep/received.json')) WHERE json_extract(value, '\$.status') BETWEEN 200 AND 299 GROUP BY 1)
+SELECT got.at_ms - CAST(round((julianday(d.received_at) - 2440587.5) * 86400000.0) AS INTEGER)
+FROM got JOIN outbox o ON o.message_id = got.mid JOIN events e ON e.seq = o.cause_seq JOIN documents d ON d.id = e.document_id
+ORDER BY 1;
+SQL
+  n=$(grep -c . "$ep/latency.txt" || true)
+  [ "${n:-0}" -gt 0 ] || die "end to end: nothing was delivered ($(tail -3 "$work/hub-e2e.log"))"
+  pct() { awk -v p="$1" '{v[NR]=$1} END {i=int(NR*p/100+0.999999); if (i<1) i=1; if (i>NR) i=NR; print v[i]}' "$ep/latency.txt"; }
+  R[e2e_n]+=" $n" R[e2e_p50]+=" $(pct 50)" R[e2e_p99]+=" $(pct 99)" R[e2e_max]+=" $(pct 100)"
+  R[e2e_docs]+=" $(jget '$.completed' "$line")"
+done
 
 if [ $profile = 1 ] && command -v perf >/dev/null; then
   log "5/7 profiles of the hub (perf): ingest at max and full handshakes"
@@ -737,8 +799,7 @@ averages above show how busy it was.
 | RSS idle, after start (MB) | $(cell hub_idle_rss 1 1024) | $(ngx_col ngx_idle_rss 1 1024) | $(nr_col nr_idle_rss 1 1024) | $(ratio "$(med hub_idle_rss)" "$(med ngx_idle_rss)") | $(ratio "$(med hub_idle_rss)" "$(med nr_idle_rss)") |
 | RSS with $IDLE open mTLS connections (MB) | $(cell hub_conn_rss 1 1024) | $(ngx_col ngx_conn_rss 1 1024) | $(nr_col nr_conn_rss 1 1024) | $(ratio "$(med hub_conn_rss)" "$(med ngx_conn_rss)") | $(ratio "$(med hub_conn_rss)" "$(med nr_conn_rss)") |
 | Peak RSS under load, VmHWM (MB) | $(cell hub_load_hwm 1 1024) | $(ngx_col ngx_load_hwm 1 1024) | $(nr_col nr_load_hwm 1 1024) | $(ratio "$(med hub_load_hwm)" "$(med ngx_load_hwm)") | $(ratio "$(med hub_load_hwm)" "$(med nr_load_hwm)") |
-| End-to-end partner-to-partner delivery | not measured: the outbound path does not exist yet | – | – | – | – |
-| Four-weekly report generation time | not measured: the outbound path does not exist yet | – | – | – | – |
+| End-to-end: a COA document pushed to the hub until the partner endpoint has the routed message, at ${E2E_RATE} docs/s: p50 / p99 / max (ms) | $(cell e2e_p50) / $(cell e2e_p99) / $(cell e2e_max) ($(cell e2e_n) messages from $(cell e2e_docs) documents) | – | – | – | – |
 
 Ratios are ketenhub ÷ the other: above 1× means more docs/s or handshakes/s, but also more milliseconds or
 megabytes. Latency: ketenhub and Node-RED each at 50% and 80% of their own median maximum (the same
@@ -754,6 +815,15 @@ Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-
 |---|---|---|
 | $SMALL (fresh store per run) | $(cell grow_small) | $(cell grow_small_p99 1) |
 | $(echo ${R[grow_big_events]:-} | tr ' ' '\n' | head -1)$( [ "$runs" -gt 1 ] && echo "–$(echo ${R[grow_big_events]:-} | tr ' ' '\n' | tail -1) (one store; each run adds to it)") | $(cell grow_big) | $(cell grow_big_p99 1) |
+
+| Stored events | Four-weekly DT&V report (s) | its peak RSS (MB) | Funnel for a year (s) | its peak RSS (MB) |
+|---|---|---|---|---|
+| $SMALL | $(cell report_small_s 2) | $(cell report_small_kb 0 1024) | $(cell funnel_small_s 2) | $(cell funnel_small_kb 0 1024) |
+| $BIG | $(cell report_big_s 2) | $(cell report_big_kb 0 1024) | $(cell funnel_big_s 2) | $(cell funnel_big_kb 0 1024) |
+
+Reports: \`ketenhub report four-weekly --period 2010-07-01\` and \`ketenhub report funnel --from 2010-01-01 --to 2010-12-31\`
+on the store after each growth run (the CLI reads what the daemon reads: every stored fact, and for the DT&V
+report every acknowledgement in the outbox).
 
 Ratio $BIG / $SMALL: $(ratio "$(med grow_big)" "$(med grow_small)"). The $BIG-event store ($big_size MB) was made by
 \`bench/prefill.sql\` in ${prefill_s} s on a store the hub had just created (its own schema).

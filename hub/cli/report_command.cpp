@@ -1,11 +1,14 @@
 #include "cli/report_command.hpp"
 
 #include "config/config.hpp"
+#include "outbound/outbound_service.hpp"
+#include "reporting/four_weekly_report.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <ketenhub/sdk/dates.hpp>
 
 #include <cstdio>
+#include <ctime>
 
 namespace ketenhub::cli {
 
@@ -25,7 +28,7 @@ int fail(const std::string& message, int code) {
 }  // namespace
 
 int run_report(const std::vector<std::string>& args, const std::string& config_path) {
-    if (args.size() < 2) return fail("usage: ketenhub report funnel|anomalies|helpdesk --config FILE ...", 64);
+    if (args.size() < 2) return fail("usage: ketenhub report funnel|anomalies|helpdesk|four-weekly --config FILE ...", 64);
     const std::string what = args[1];
     auto cfg = config::load(config_path);
     if (!cfg) return std::fprintf(stderr, "%s", cfg.error().message.c_str()), 2;
@@ -59,6 +62,24 @@ int run_report(const std::vector<std::string>& args, const std::string& config_p
         return 0;
     }
 
+    if (what == "four-weekly") {
+        // The report the hub makes for DT&V after the period, as it stands now
+        // (canonical JSON; the daemon encodes, signs and delivers it).
+        const std::string day = option(args, "--period");
+        if (!sdk::dates::parse_iso_date(day)) return fail("--period needs a date YYYY-MM-DD in the period, not '" + day + "'", 64);
+        auto period = reporting::period_containing(day);
+        if (!period) return fail("no DT&V reporting period contains " + day + " (the first began 2010-01-04)", 64);
+        const std::string partner = cfg->outbound.four_weekly_report ? cfg->outbound.four_weekly_report->partner : "dtv";
+        auto handled = outbound::handled_requests(**opened, partner);
+        if (!handled) return fail(handled.error().message, 2);
+        auto message = reporting::build_four_weekly_report(
+            {*period, *facts, programme.eligible_countries,
+             sdk::dates::amsterdam_timestamp(std::time(nullptr)), std::move(*handled)});
+        if (!message) return fail(message.error().message, 2);
+        std::printf("%s\n", sdk::Json(*message).dump(2).c_str());
+        return 0;
+    }
+
     const std::string from = option(args, "--from"), to = option(args, "--to");
     if (!sdk::dates::parse_iso_date(from)) return fail("--from needs a date YYYY-MM-DD, not '" + from + "'", 64);
     if (!sdk::dates::parse_iso_date(to)) return fail("--to needs a date YYYY-MM-DD, not '" + to + "'", 64);
@@ -68,7 +89,7 @@ int run_report(const std::vector<std::string>& args, const std::string& config_p
         std::printf("%s\n", statistics::helpdesk_report(*facts, from, to, programme).dump(2).c_str());
         return 0;
     }
-    if (what != "funnel") return fail("unknown report '" + what + "' (funnel, anomalies, helpdesk)", 64);
+    if (what != "funnel") return fail("unknown report '" + what + "' (funnel, anomalies, helpdesk, four-weekly)", 64);
 
     statistics::Breakdown by;
     try {

@@ -30,6 +30,8 @@ void usage(FILE* out) {
                  "                  [--by organisation|country|funding|target-group] [--explain KEY] --config FILE\n"
                  "  ketenhub report anomalies --config FILE\n"
                  "  ketenhub report helpdesk --from DATE --to DATE --config FILE\n"
+                 "  ketenhub report four-weekly --period DATE --config FILE\n"
+                 "                                        the DT&V report for the period containing DATE, as it stands\n"
                  "  ketenhub outbox list [--partner P] [--status S] [--limit N] --config FILE\n"
                  "                                        messages to partners and how their delivery went\n"
                  "  ketenhub outbox show ID [--body] | requeue ID | notes | referrals KEY --config FILE\n"

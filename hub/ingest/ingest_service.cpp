@@ -65,6 +65,13 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
     rq.received_at = clock_.now_rfc3339_millis();
     rq.peer_identity = peer.certificate.subject + " sha256:" + peer.certificate.sha256;
     rq.records = std::move(doc.records);
+    rq.event_bodies.reserve(rq.records.size());
+    for (const auto& rec : rq.records) {
+        auto& bodies = rq.event_bodies.emplace_back();
+        if (!rec.accepted) continue;
+        bodies.reserve(rec.events.size());
+        for (const auto& e : rec.events) bodies.push_back(sdk::Json(e).dump());
+    }
 
     store_.ingest(std::move(rq), [respond = std::move(respond), code = partner.code, label,
                                   subject = peer.certificate.subject](Result<store::IngestResult> r) {

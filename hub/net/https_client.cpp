@@ -78,6 +78,9 @@ private:
         beast::get_lowest_layer(stream_).async_connect(
             results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
                 if (ec) return self->fail(ec == beast::error::timeout ? "timeout while connecting" : "connect: " + ec.message());
+                // One request, its pieces written back to back: no Nagle delay.
+                beast::error_code ignored;
+                beast::get_lowest_layer(self->stream_).socket().set_option(tcp::no_delay(true), ignored);
                 self->stream_.async_handshake(ssl::stream_base::client, [self](beast::error_code ec) {
                     if (ec) return self->fail(ec == beast::error::timeout ? "timeout in the TLS handshake"
                                                                           : "TLS handshake: " + ec.message());

@@ -339,6 +339,12 @@ void HttpsServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
         return;
     }
     if (draining) return;
+    {
+        // Answers are small and written in pieces (TLS records): without
+        // this, Nagle and the peer's delayed ACK hold a piece back ~40 ms.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+    }
     if (active.load() >= cfg.max_connections) {
         metrics::counter("connections_refused_total").inc();
         beast::error_code ignored;

@@ -28,11 +28,29 @@ std::string root_element(const std::string& document) {
 
 }  // namespace
 
+Result<int64_t> OutboundComposer::take(const std::string& name) {
+    std::lock_guard lock(sequences_mutex_);
+    auto it = last_.find(name);
+    if (it == last_.end()) {
+        auto stored = store_.sequence_value(name);
+        if (!stored) return stored.error();
+        it = last_.emplace(name, *stored).first;
+    }
+    unsaved_[name] = ++it->second;
+    return it->second;
+}
+
+void OutboundComposer::drain_sequences(std::map<std::string, int64_t>& into) {
+    std::lock_guard lock(sequences_mutex_);
+    for (const auto& [name, value] : unsaved_) into[name] = std::max(into[name], value);
+    unsaved_.clear();
+}
+
 Result<std::string> OutboundComposer::allocate_referral_id(int64_t now_unix) {
     const std::string year = sdk::dates::amsterdam_date(now_unix).substr(0, 4);
     // One series per year for everything numbered SDT-YYYY-NNNNNN (referral
     // ids and VWN regelIds), so the two can never collide.
-    auto n = store_.next_sequence("sdt-year:" + year);
+    auto n = take("sdt-year:" + year);
     if (!n) return n.error();
     return "SDT-" + year + "-" + padded(*n, 6);
 }
@@ -44,7 +62,7 @@ Result<std::string> OutboundComposer::message_id_for(const partners::Partner& p,
     if (scheme == "sdt-day") {
         std::string day = sdk::dates::amsterdam_date(now_unix);
         day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
-        auto n = store_.next_sequence("sdt-day:" + day);
+        auto n = take("sdt-day:" + day);
         if (!n) return n.error();
         return "SDT-" + day + "-" + padded(*n, 5);
     }
@@ -79,7 +97,7 @@ Result<store::NewOutboxMessage> OutboundComposer::compose(const std::string& par
     message.created_at = sdk::dates::amsterdam_timestamp(now_unix);
     row.message_id = message.message_id;
     if (!p->outbound_sequence_field.empty()) {
-        auto n = store_.next_sequence("partner-messages:" + partner_code);
+        auto n = take("partner-messages:" + partner_code);
         if (!n) return n.error();
         message.fields[p->outbound_sequence_field] = *n;
     }

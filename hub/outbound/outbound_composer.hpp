@@ -29,11 +29,23 @@ public:
     Result<store::NewOutboxMessage> compose(const std::string& partner, sdk::OutboundMessage message,
                                             const std::string& dedupe_key, int64_t now_unix);
 
+    // Moves the counter values taken so far into a commit, which stores them
+    // with the messages that carry them. A failed commit leaves a gap, never
+    // a number used twice. One composer numbers for the whole store (one
+    // routing node); several nodes would number in the database instead.
+    void drain_sequences(std::map<std::string, int64_t>& into);
+
 private:
     Result<std::string> message_id_for(const partners::Partner& p, const sdk::OutboundMessage& m, int64_t now_unix);
+    // The next value of a counter, numbered in memory (from the stored value
+    // the first time) and owed to the store until drain_sequences().
+    Result<int64_t> take(const std::string& name);
 
     store::Store& store_;
     RegistryView registry_;
+    std::mutex sequences_mutex_;
+    std::map<std::string, int64_t> last_;    // last value taken per counter
+    std::map<std::string, int64_t> unsaved_;  // taken since the last drain
 };
 
 }  // namespace ketenhub::outbound

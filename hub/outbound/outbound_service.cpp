@@ -1,5 +1,6 @@
 #include "outbound/outbound_service.hpp"
 
+#include "common/background.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "reporting/four_weekly_report.hpp"
@@ -157,6 +158,7 @@ Result<size_t> OutboundEngine::route_pending(size_t limit) {
     commit.cursor = *cursor;
     auto flush = [&]() -> Status {
         commit.now = clock_.now_rfc3339_millis();
+        composer_.drain_sequences(commit.sequences);
         auto st = store_.commit_routing(commit);
         if (!st) return st;
         metrics::counter("outbound_messages_routed_total").inc(commit.messages.size());
@@ -290,14 +292,14 @@ std::string element_text(const std::string& xml, const std::string& name) {
 // Every acknowledgement the hub made for `partner`: the requests taken into
 // handling, which the report lists as being in guidance from that date. Read
 // back from the documents themselves, so the report says what DT&V was told.
-Result<std::vector<reporting::HandledRequest>> OutboundEngine::handled_requests(const std::string& partner) {
+Result<std::vector<reporting::HandledRequest>> handled_requests(store::Store& store, const std::string& partner) {
     store::OutboxQuery q;
     q.partner = partner;
     q.message_type = "support_request_acknowledgement";
     q.limit = std::numeric_limits<int32_t>::max();
     q.with_body = true;
     q.newest_first = false;
-    auto acks = store_.outbox_list(q);
+    auto acks = store.outbox_list(q);
     if (!acks) return acks.error();
     std::vector<reporting::HandledRequest> out;
     for (const auto& a : *acks) {
@@ -336,7 +338,7 @@ Result<size_t> OutboundEngine::run_schedule() {
             auto f = store_.facts();
             if (!f) return f.error();
             facts = std::move(*f);
-            auto h = handled_requests(cfg->partner);
+            auto h = handled_requests(store_, cfg->partner);
             if (!h) return h.error();
             handled = std::move(*h);
         }
@@ -359,6 +361,7 @@ Result<size_t> OutboundEngine::run_schedule() {
             row->reason = "four-weekly report, period " + std::to_string(period->number) + " " + period->from + ".." + period->to;
             commit.messages.push_back(std::move(*row));
         }
+        composer_.drain_sequences(commit.sequences);
         if (auto st = store_.commit_routing(commit); !st) return st.error();
         log::info("four_weekly_report_enqueued", {{"partner", cfg->partner}, {"period_from", period->from}, {"period_to", period->to}});
         metrics::counter("four_weekly_reports_total").inc();
@@ -376,9 +379,9 @@ OutboundService::OutboundService(store::Store& store, const Clock& clock, Regist
 OutboundService::~OutboundService() { stop(); }
 
 void OutboundService::start() {
-    threads_.emplace_back([this] { routing_loop(); });
-    threads_.emplace_back([this] { delivery_loop(); });
-    threads_.emplace_back([this] { schedule_loop(); });
+    threads_.emplace_back([this] { run_in_background(); routing_loop(); });
+    threads_.emplace_back([this] { run_in_background(); delivery_loop(); });
+    threads_.emplace_back([this] { run_in_background(); schedule_loop(); });
 }
 
 void OutboundService::stop() {
@@ -413,7 +416,15 @@ void OutboundService::routing_loop() {
         }
         std::unique_lock lock(mutex_);
         if (stopping_) return;
-        if (more) continue;
+        if (more) {
+            // Let events gather for a moment: one routing commit (one sync)
+            // for many events instead of one per event, so routing does not
+            // keep taking the write lock from ingest. Bounds the hub's part
+            // of the end-to-end time by this pause.
+            routing_cv_.wait_for(lock, engine_.settings().routing_pause, [&] { return stopping_; });
+            if (stopping_) return;
+            continue;
+        }
         // After an error, wait a little instead of spinning on it.
         routing_cv_.wait_for(lock, engine_.settings().idle_poll, [&] { return stopping_ || routing_wake_; });
         routing_wake_ = false;

@@ -36,6 +36,7 @@ struct OutboundSettings {
     std::optional<config::FourWeeklyReportConfig> four_weekly_report;
     std::set<std::string> target_countries;  // the 40+3 list, for the DT&V report
     std::chrono::milliseconds idle_poll{1000};  // how often to look without being woken
+    std::chrono::milliseconds routing_pause{20};  // after a routing pass that found work
 };
 OutboundSettings settings_from(const config::Config& config, const std::set<std::string>& target_countries);
 
@@ -44,6 +45,10 @@ std::chrono::milliseconds backoff_delay(const OutboundSettings& s, int attempt, 
 
 // The three loops above as callable steps, so tests can drive them one at a
 // time on a ManualClock; OutboundService runs them on threads.
+// Every acknowledgement the hub made for `partner` (DT&V): the support
+// requests taken into handling, as the four-weekly report needs them.
+Result<std::vector<reporting::HandledRequest>> handled_requests(store::Store& store, const std::string& partner);
+
 class OutboundEngine {
 public:
     OutboundEngine(store::Store& store, const Clock& clock, RegistryView registry, const routing::CountryMatrix& matrix,
@@ -64,7 +69,6 @@ public:
 
 private:
     Status route_one(const store::StoredEvent& e, store::RoutingCommit& commit);
-    Result<std::vector<reporting::HandledRequest>> handled_requests(const std::string& partner);
 
     store::Store& store_;
     const Clock& clock_;

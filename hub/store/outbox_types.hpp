@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,6 +131,9 @@ struct RoutingCommit {
     std::vector<std::pair<std::string, std::string>> status_changes;  // referral id, new status
     std::vector<NewOutboxMessage> messages;
     std::vector<RoutingNote> notes;
+    // Counters used for these messages: name -> highest value used. Stored
+    // in the same transaction, so numbering costs no transaction of its own.
+    std::map<std::string, int64_t> sequences;
 };
 
 }  // namespace ketenhub::store

@@ -20,13 +20,20 @@ namespace ketenhub::store {
 
 class SqliteOutbox {
 public:
-    explicit SqliteOutbox(sqlite3* db) : db_(db) {}  // takes ownership
+    // Takes ownership of db. write_lock, when given, is held around every
+    // write transaction: the store's connections then take turns in the
+    // process instead of meeting SQLITE_BUSY and sleeping in the busy handler.
+    explicit SqliteOutbox(sqlite3* db, std::mutex* write_lock = nullptr) : db_(db), write_lock_(write_lock) {}
     ~SqliteOutbox();
     SqliteOutbox(const SqliteOutbox&) = delete;
     SqliteOutbox& operator=(const SqliteOutbox&) = delete;
 
     Result<int64_t> cursor(const std::string& name);
     Result<int64_t> next_sequence(const std::string& name);
+    Result<int64_t> sequence_value(const std::string& name);
+    // The statements of commit_routing on any connection, inside a
+    // transaction the caller owns (the store's writer runs it in its batch).
+    static void apply_routing(sqlite3* db, const RoutingCommit& c);
     Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id);
     Result<std::optional<ReferralRecord>> referral(const std::string& referral_id);
     Status commit_routing(const RoutingCommit& commit);
@@ -46,10 +53,11 @@ private:
     template <class F>
     auto guarded(const char* what, F&& f) -> Result<decltype(f())>;
     template <class F>
-    Status transaction(const char* what, F&& f);
+    Status transaction(const char* what, F&& f, bool synced = true);
 
     sqlite3* db_;
     std::mutex mutex_;
+    std::mutex* write_lock_ = nullptr;
 };
 
 }  // namespace ketenhub::store

@@ -66,6 +66,10 @@ struct IngestRequest {
     std::string received_at;  // RFC 3339 UTC
     std::string peer_identity;
     std::vector<sdk::Record> records;  // from the adapter, accepted and rejected
+    // The JSON of each record's events, made by the caller (on its own
+    // thread, so the store's single writer does not): event_bodies[r][e] for
+    // records[r].events[e]. Empty: the store serialises them itself.
+    std::vector<std::vector<std::string>> event_bodies;
 };
 
 struct IngestResult {
@@ -152,6 +156,10 @@ public:
     // A durable counter: 1, 2, 3, ... per name (referral ids, MbT volgnr,
     // DT&V berichtkenmerk). Values are never reused, gaps are possible.
     virtual Result<int64_t> next_sequence(const std::string& name) = 0;
+    // The last value taken from a counter (0: none yet), for a caller that
+    // numbers in memory and stores the values it used with its commit
+    // (RoutingCommit::sequences).
+    virtual Result<int64_t> sequence_value(const std::string& name) = 0;
     virtual Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id) = 0;
     virtual Result<std::optional<ReferralRecord>> referral(const std::string& referral_id) = 0;
     // One transaction: referrals, status changes, messages (a dedupe key

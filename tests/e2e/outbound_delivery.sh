@@ -175,4 +175,11 @@ start_hub
 for _ in $(seq 1 100); do [ "$(received)" -gt "$before" ] && break; sleep 0.1; done
 [ "$(received)" -gt "$before" ] || fail "the waiting message was not delivered after the endpoint came back"
 tail -n +$((before + 1)) "$work/endpoint/received.jsonl" | grep -q '"status":202' || fail "no accepted delivery after the restart"
+# ---- The report as it stands, from the CLI -----------------------------------
+preview=$("$build/ketenhub" report four-weekly --period 2010-07-01 --config "$work/ketenhub.xml")
+grep -q '"period_from": "2010-06-21"' <<<"$preview" || fail "four-weekly preview: wrong period: $(head -c 300 <<<"$preview")"
+grep -q '"v_number": "2098315774"' <<<"$preview" || fail "four-weekly preview: Kamara (in guidance in period 7, as in DT&V's sample) is not listed"
+"$build/ketenhub" report four-weekly --period 2009-12-01 --config "$work/ketenhub.xml" 2>"$work/err" && fail "a date before the first period was accepted"
+grep -q 'no DT&V reporting period contains 2009-12-01' "$work/err" || fail "unclear error: $(cat "$work/err")"
+
 echo "outbound: $(received) documents received by the partner endpoint, MbT mailbox fetched and confirmed"

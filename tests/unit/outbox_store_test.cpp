@@ -157,4 +157,19 @@ TEST_F(OutboxStore, SequencesCountPerNameAndSurviveReopening) {
     EXPECT_EQ(*store_->next_sequence("sdt-year:2010"), 3);
 }
 
+
+TEST_F(OutboxStore, CounterValuesUsedByARoutingCommitAreStoredWithItAndNeverGoBack) {
+    EXPECT_EQ(*store_->sequence_value("sdt-year:2010"), 0);
+    store::RoutingCommit c;
+    c.now = "t";
+    c.sequences = {{"sdt-year:2010", 5}, {"partner-messages:mbt", 2}};
+    ASSERT_TRUE(store_->commit_routing(c));
+    EXPECT_EQ(*store_->sequence_value("sdt-year:2010"), 5);
+    EXPECT_EQ(*store_->sequence_value("partner-messages:mbt"), 2);
+    c.sequences = {{"sdt-year:2010", 3}};
+    ASSERT_TRUE(store_->commit_routing(c));
+    EXPECT_EQ(*store_->sequence_value("sdt-year:2010"), 5) << "a late, lower value does not turn the counter back";
+    EXPECT_EQ(*store_->next_sequence("sdt-year:2010"), 6);
+}
+
 }  // namespace

@@ -1,0 +1,13 @@
+// Background threads (routing, delivery, the schedule, WAL checkpoints) run
+// at a lower scheduling priority than the threads that answer partners: on a
+// small machine an ingest request then never queues behind routing work,
+// which simply uses the CPU that is left (and catches up when load drops).
+#pragma once
+
+namespace ketenhub {
+
+// Lowers the calling thread's priority by `niceness` (Linux: per thread).
+// Best effort: failing to do so changes only latency under load.
+void run_in_background(int niceness = 10);
+
+}  // namespace ketenhub
