@@ -1,7 +1,5 @@
 #include "store/sqlite_store.hpp"
 
-#include "common/background.hpp"
-
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
@@ -212,11 +210,10 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     exec(db, "PRAGMA journal_mode = WAL");
     exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec(db, "PRAGMA foreign_keys = ON");
-    // Checkpoints run on the store's own checkpointer thread, not inside
-    // whichever commit crosses the WAL threshold (the ingest writer's, most
-    // often: copying the WAL back and syncing the database there held every
-    // waiting 202 back).
-    exec(db, "PRAGMA wal_autocheckpoint = 0");
+    // SQLite's own WAL checkpoints, inside the commit that crosses 1,000
+    // pages: a checkpointer thread of our own measured better peak ingest
+    // but its database syncs beside the writer's WAL syncs put 100 ms on the
+    // p99 ack (docs/performance.md).
     exec(db, "PRAGMA cache_size = -32768");
     return db;
 }
@@ -237,6 +234,7 @@ public:
 
     ~SqliteStore() override {
         close();
+        reader_statements_.reset();
         if (reader_) sqlite3_close(reader_);
     }
 
@@ -245,13 +243,9 @@ public:
         migrate();
         writer_statements_ = std::make_unique<StatementCache>(writer_);
         reader_ = open_connection(options_.path, options_.synchronous_full);
+        reader_statements_ = std::make_unique<StatementCache>(reader_);
         outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full), &write_lock_);
-        checkpointer_ = open_connection(options_.path, options_.synchronous_full);
         thread_ = std::thread([this] { writer_loop(); });
-        checkpoint_thread_ = std::thread([this] {
-            run_in_background();
-            checkpoint_loop();
-        });
     }
 
     std::string backend() const override { return "sqlite"; }
@@ -384,8 +378,7 @@ public:
 
     Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
         return read([&]() -> std::optional<PersonTimeline> {
-            StatementCache reader_statements(reader_);
-            SqliteIdentityRepository repo(reader_statements, "");
+            SqliteIdentityRepository repo(*reader_statements_, "");
             auto p = key.rfind("KH-", 0) == 0 ? repo.by_hub_id(key) : repo.by_v_number(key);
             if (!p) {
                 // A V-nummer that was merged away, or a partner id "scheme:value".
@@ -394,20 +387,20 @@ public:
             }
             if (!p) return std::nullopt;
             for (int hops = 0; hops < 100; ++hops) {
-                Statement m(reader_, "SELECT merged_into FROM persons WHERE id = ?1");
+                Statement& m = reader_statements_->get("SELECT merged_into FROM persons WHERE id = ?1");
                 m.bind(1, p->id);
                 if (!m.step() || m.is_null(0)) break;
                 p = repo.by_id(m.integer(0));
             }
             PersonTimeline t;
             t.person = *p;
-            Statement ids(reader_, "SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
+            Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
             ids.bind(1, p->id);
             while (ids.step()) t.partner_ids.push_back({ids.text(0), ids.text(1)});
-            Statement merged(reader_, "SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
+            Statement& merged = reader_statements_->get("SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
             merged.bind(1, p->id);
             while (merged.step()) t.merged_from.push_back(merged.text(0));
-            Statement ev(reader_,
+            Statement& ev = reader_statements_->get(
                          "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body FROM events e "
                          "JOIN documents d ON d.id = e.document_id WHERE e.person_id = ?1 ORDER BY e.event_date, e.seq");
             ev.bind(1, p->id);
@@ -537,15 +530,7 @@ public:
             closing_ = true;
         }
         cv_.notify_all();
-        checkpoint_cv_.notify_all();
         if (thread_.joinable()) thread_.join();
-        if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-        if (checkpointer_) {
-            // What is left in the WAL goes into the database before the end.
-            sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-            sqlite3_close(checkpointer_);
-            checkpointer_ = nullptr;
-        }
         writer_statements_.reset();
         if (writer_) {
             sqlite3_close(writer_);
@@ -586,6 +571,14 @@ private:
     template <class F>
     auto read(F&& f) -> Result<decltype(f())> {
         std::lock_guard lock(reader_mutex_);
+        // A cached statement left on a row would keep its read transaction
+        // (and its old snapshot) open past this call.
+        struct EndReads {
+            StatementCache* cache;
+            ~EndReads() {
+                if (cache) cache->reset_all();
+            }
+        } end_reads{reader_statements_.get()};
         try {
             return f();
         } catch (const std::exception& e) {
@@ -639,32 +632,6 @@ private:
                 metrics::gauge("store_queue_depth").set(static_cast<int64_t>(queue_.size()));
             }
             commit_batch(batch, jobs);
-        }
-    }
-
-    // PASSIVE checkpoints never wait for the writer: they copy what they can
-    // while commits go on. Only a WAL that outgrows kWalRestartFrames (the
-    // passive ones keep falling behind) gets a RESTART, which waits for the
-    // writer between two commits, so the WAL starts over and stays bounded.
-    void checkpoint_loop() {
-        constexpr int kWalRestartFrames = 16384;  // 128 MiB of 8 KiB pages
-        std::unique_lock lock(mutex_);
-        while (!closing_) {
-            checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return closing_; });
-            if (closing_) return;
-            lock.unlock();
-            int log_frames = 0, done_frames = 0;
-            int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
-            if (rc == SQLITE_OK && log_frames > kWalRestartFrames) {
-                rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_RESTART, &log_frames, &done_frames);
-                metrics::counter("store_checkpoint_restarts_total").inc();
-            }
-            if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-                metrics::counter("store_checkpoint_errors_total").inc();
-                log::warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_)}});
-            }
-            metrics::gauge("store_wal_frames").set(log_frames);
-            lock.lock();
         }
     }
 
@@ -860,6 +827,7 @@ private:
     std::unique_ptr<SqliteOutbox> outbox_;
     std::function<void()> commit_listener_;
     sqlite3* reader_ = nullptr;
+    std::unique_ptr<StatementCache> reader_statements_;  // used under reader_mutex_
     std::mutex reader_mutex_;
     std::mutex mutex_;
     std::condition_variable cv_;
@@ -872,9 +840,6 @@ private:
     // Held by every write transaction of this process's connections (the
     // ingest writer's batches and the outbox's), see SqliteOutbox.
     std::mutex write_lock_;
-    sqlite3* checkpointer_ = nullptr;
-    std::condition_variable checkpoint_cv_;
-    std::thread checkpoint_thread_;
 };
 
 }  // namespace
