@@ -579,7 +579,7 @@ for r in $(seq 1 "$runs"); do
   ep=$work/endpoint-$r
   mkdir -p "$ep"
   "$build/ketenhub-partner-endpoint" --certificate "$certs/partner-endpoint.pem" --private-key "$certs/partner-endpoint-key.pem" \
-    --client-ca "$certs/ca.pem" --out "$ep" --port-file "$ep/port" 2>"$ep/log" &
+    --client-ca "$certs/ca.pem" --out "$ep" --port-file "$ep/port" >"$ep/stdout" 2>"$ep/log" &
   ep_pid=$!
   pids+=("$ep_pid")
   for _ in $(seq 1 100); do [ -s "$ep/port" ] && break; sleep 0.1; done
@@ -851,7 +851,15 @@ fi)
   its \`contract/inbound.xsd\`) and only those with a \`berichtId\`/\`messageId\` (a UUID, or an opaque token as
   IOM's), which the load generator rewrites so that every request is a new message (so every request is a full ingest, never a
   duplicate). Each is padded to 2,048 bytes with an XML comment after the XML declaration. Each partner's
-  connections use that partner's client certificate.
+  connections use that partner's client certificate. The documents are spread over 100,000 synthetic
+  persons (V-nummer, COA number, IOM case number and family name rewritten per request, each sample its
+  own range), so identity resolution and routing see many people with a few documents each, as in the
+  chain, rather than every document piling onto the samples' dozen people.
+- **The hub routes while it ingests**: every committed event that can lead somewhere (referrals,
+  registrations, support requests, the back office's answers; about two thirds of this mix) is routed by
+  the hub's routing thread, and the messages it causes are encoded (DT&V's signed) and stored in the
+  outbox during the same runs. The partners have no delivery configured here, so those messages are
+  stored as undeliverable; delivery is measured by the end-to-end figure.
 - **ketenhub**: \`build-bench\` (Release, -O3), the hub's own config format with 2 I/O threads, SQLite WAL with
   \`synchronous="full"\` (every 202 is after an fsync'd group commit), logging at info level to a file, a fresh
   store and a fresh process for each run.
@@ -866,6 +874,13 @@ fi)
   \`scripts/gen-dev-certs.sh\`, TLS 1.3.
 - **Memory**: VmRSS from \`/proc/PID/status\` after start; with $IDLE connections that each did the mTLS
   handshake and one POST, held open; VmHWM after the load runs. nginx: master + worker summed.
+- **End to end**: a real mutual-TLS partner endpoint (\`build-bench/ketenhub-partner-endpoint\`, the hub's
+  own server code) is configured as COA's and IOM's push URL; COA's documents are sent open loop at
+  ${E2E_RATE} docs/s for ${T_LAT} s (over many persons, as above). For every message the endpoint accepted: the
+  endpoint's arrival time minus the hub's \`received_at\` of the document that caused it, joined through
+  the outbox (\`outbox.cause_seq\` → event → document). Both clocks are this machine's.
+- **Report time**: \`ketenhub report four-weekly --period 2010-07-01\` and \`ketenhub report funnel\` for 2010,
+  timed with \`/usr/bin/time\` (elapsed seconds, peak RSS) on the store after each growth run.
 - **Store growth**: the closed-loop ingest against a store pre-filled by \`bench/prefill.sql\` (synthetic
   documents, records, events and persons in the hub's schema with the sizes of the real rows) with $SMALL and
   with $BIG events.

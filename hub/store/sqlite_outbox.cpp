@@ -66,11 +66,20 @@ const char* const kReferralSelect =
 
 }  // namespace
 
-SqliteOutbox::~SqliteOutbox() { sqlite3_close(db_); }
+SqliteOutbox::~SqliteOutbox() {
+    statements_.clear();  // finalized before the connection closes
+    sqlite3_close(db_);
+}
 
 template <class F>
 auto SqliteOutbox::guarded(const char* what, F&& f) -> Result<decltype(f())> {
     std::lock_guard lock(mutex_);
+    // Cached statements left on a row would hold a read transaction (and an
+    // old snapshot) past this call.
+    struct EndStatements {
+        StatementCache& cache;
+        ~EndStatements() { cache.reset_all(); }
+    } end{statements_};
     try {
         return f();
     } catch (const std::invalid_argument& e) {
@@ -90,13 +99,14 @@ Status SqliteOutbox::transaction(const char* what, F&& f, bool synced) {
         // connection was configured with.
         std::string restore;
         if (!synced) {
-            Statement mode(db_, "PRAGMA synchronous");
+            Statement& mode = statements_.get( "PRAGMA synchronous");
             restore = "PRAGMA synchronous = " + std::to_string(mode.step() ? mode.integer(0) : 2);
             exec(db_, "PRAGMA synchronous = NORMAL");
         }
         exec(db_, "BEGIN IMMEDIATE");
         try {
             f();
+            statements_.reset_all();
             exec(db_, "COMMIT");
         } catch (...) {
             sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -112,7 +122,7 @@ Status SqliteOutbox::transaction(const char* what, F&& f, bool synced) {
 
 Result<int64_t> SqliteOutbox::cursor(const std::string& name) {
     return guarded("reading a cursor", [&]() -> int64_t {
-        Statement s(db_, "SELECT seq FROM cursors WHERE name = ?1");
+        Statement& s = statements_.get( "SELECT seq FROM cursors WHERE name = ?1");
         s.bind(1, name);
         return s.step() ? s.integer(0) : 0;
     });
@@ -121,7 +131,7 @@ Result<int64_t> SqliteOutbox::cursor(const std::string& name) {
 Result<int64_t> SqliteOutbox::next_sequence(const std::string& name) {
     int64_t value = 0;
     auto st = transaction("taking a sequence number", [&] {
-        Statement s(db_,
+        Statement& s = statements_.get(
                     "INSERT INTO sequences(name, value) VALUES (?1, 1) "
                     "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value");
         s.bind(1, name);
@@ -137,7 +147,7 @@ Result<int64_t> SqliteOutbox::next_sequence(const std::string& name) {
 
 Result<int64_t> SqliteOutbox::sequence_value(const std::string& name) {
     return guarded("reading a sequence", [&]() -> int64_t {
-        Statement s(db_, "SELECT value FROM sequences WHERE name = ?1");
+        Statement& s = statements_.get( "SELECT value FROM sequences WHERE name = ?1");
         s.bind(1, name);
         return s.step() ? s.integer(0) : 0;
     });
@@ -146,7 +156,7 @@ Result<int64_t> SqliteOutbox::sequence_value(const std::string& name) {
 Result<std::vector<ReferralRecord>> SqliteOutbox::referrals_of(const std::string& person_hub_id) {
     return guarded("reading referrals", [&] {
         // Referrals stay with the person a merge folded them into.
-        Statement s(db_, (std::string(kReferralSelect) +
+        Statement& s = statements_.get( (std::string(kReferralSelect) +
                           "WHERE r.person_id IN (SELECT id FROM persons WHERE hub_id = ?1 UNION "
                           "SELECT id FROM persons WHERE merged_into = (SELECT id FROM persons WHERE hub_id = ?1)) "
                           "ORDER BY r.created_at, r.referral_id")
@@ -160,16 +170,17 @@ Result<std::vector<ReferralRecord>> SqliteOutbox::referrals_of(const std::string
 
 Result<std::optional<ReferralRecord>> SqliteOutbox::referral(const std::string& referral_id) {
     return guarded("reading a referral", [&]() -> std::optional<ReferralRecord> {
-        Statement s(db_, (std::string(kReferralSelect) + "WHERE r.referral_id = ?1").c_str());
+        Statement& s = statements_.get( (std::string(kReferralSelect) + "WHERE r.referral_id = ?1").c_str());
         s.bind(1, referral_id);
         if (!s.step()) return std::nullopt;
         return referral_from(s);
     });
 }
 
-void SqliteOutbox::apply_routing(sqlite3* db, const RoutingCommit& c) {
+void SqliteOutbox::apply_routing(StatementCache& cache, const RoutingCommit& c) {
+    sqlite3* db = cache.db();
         for (const auto& r : c.new_referrals) {
-            Statement s(db,
+            Statement& s = cache.get(
                         "INSERT INTO hub_referrals (referral_id, person_id, created_at, receiver, origin_partner, "
                         "origin_record, status, status_at) SELECT ?1, id, ?2, ?3, ?4, ?5, ?6, ?2 FROM persons WHERE hub_id = ?7 "
                         "ON CONFLICT(referral_id) DO NOTHING");
@@ -177,13 +188,13 @@ void SqliteOutbox::apply_routing(sqlite3* db, const RoutingCommit& c) {
                 .bind(4, r.origin_partner).bind(5, r.origin_record).bind(6, r.status).bind(7, r.person_hub_id).run();
         }
         for (const auto& [id, status] : c.status_changes) {
-            Statement s(db, "UPDATE hub_referrals SET status = ?2, status_at = ?3 WHERE referral_id = ?1");
+            Statement& s = cache.get( "UPDATE hub_referrals SET status = ?2, status_at = ?3 WHERE referral_id = ?1");
             s.bind(1, id).bind(2, status).bind(3, c.now).run();
         }
         for (const auto& m : c.messages) {
             const bool dead = m.dead_on_arrival.has_value();
             const std::string status = dead ? "dead" : m.delivery == Delivery::Push ? "pending" : "waiting";
-            Statement s(db,
+            Statement& s = cache.get(
                         "INSERT INTO outbox (partner, delivery, message_type, message_id, document_type, content_type, body, "
                         "dedupe_key, referral_id, person_hub_id, cause_seq, reason, status, last_error, created_at) "
                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT(dedupe_key) DO NOTHING");
@@ -196,39 +207,39 @@ void SqliteOutbox::apply_routing(sqlite3* db, const RoutingCommit& c) {
             if (sqlite3_changes(db) > 0) metrics::counter("outbox_enqueued_total").inc();
         }
         for (const auto& n : c.notes) {
-            Statement s(db,
+            Statement& s = cache.get(
                         "INSERT INTO routing_notes (kind, organisation, person_hub_id, referral_id, cause_seq, dedupe_key, "
                         "reason, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(dedupe_key) DO NOTHING");
             s.bind(1, n.kind).bind(2, n.organisation).bind(3, n.person_hub_id).bind(4, n.referral_id).bind(5, n.cause_seq)
                 .bind(6, n.dedupe_key).bind(7, n.reason).bind(8, c.now).run();
         }
         for (const auto& [name, value] : c.sequences) {
-            Statement s(db,
+            Statement& s = cache.get(
                         "INSERT INTO sequences (name, value) VALUES (?1, ?2) "
                         "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)");
             s.bind(1, name).bind(2, value).run();
         }
-        Statement cur(db,
+        Statement& cur = cache.get(
                       "INSERT INTO cursors (name, seq, updated_at) VALUES (?1, ?2, ?3) "
                       "ON CONFLICT(name) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at");
         cur.bind(1, c.cursor_name).bind(2, c.cursor).bind(3, c.now).run();
 }
 
 Status SqliteOutbox::commit_routing(const RoutingCommit& c) {
-    return transaction("storing routing decisions", [&] { apply_routing(db_, c); });
+    return transaction("storing routing decisions", [&] { apply_routing(statements_, c); });
 }
 
 Result<std::vector<OutboxEntry>> SqliteOutbox::claim_due_push(int64_t now_ms, int64_t lease_ms, const std::string& node,
                                                               size_t limit) {
     std::vector<OutboxEntry> out;
     auto st = transaction("claiming due messages", [&] {
-        Statement s(db_, (std::string("SELECT ") + kEntryColumns +
+        Statement& s = statements_.get( (std::string("SELECT ") + kEntryColumns +
                           ", body FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ?1 AND lease_until_ms <= ?1 "
                           "ORDER BY next_attempt_ms, id LIMIT ?2")
                              .c_str());
         s.bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
         while (s.step()) out.push_back(entry_from(s, true));
-        Statement lease(db_, "UPDATE outbox SET lease_owner = ?2, lease_until_ms = ?3 WHERE id = ?1");
+        Statement& lease = statements_.get( "UPDATE outbox SET lease_owner = ?2, lease_until_ms = ?3 WHERE id = ?1");
         for (const auto& e : out) lease.reset().bind(1, e.id).bind(2, node).bind(3, now_ms + lease_ms).run();
     });
     if (!st) return st.error();
@@ -237,7 +248,7 @@ Result<std::vector<OutboxEntry>> SqliteOutbox::claim_due_push(int64_t now_ms, in
 
 Result<std::optional<int64_t>> SqliteOutbox::next_due_ms() {
     return guarded("reading the outbox", [&]() -> std::optional<int64_t> {
-        Statement s(db_, "SELECT min(max(next_attempt_ms, lease_until_ms)) FROM outbox WHERE status = 'pending'");
+        Statement& s = statements_.get( "SELECT min(max(next_attempt_ms, lease_until_ms)) FROM outbox WHERE status = 'pending'");
         if (!s.step() || s.is_null(0)) return std::nullopt;
         return s.integer(0);
     });
@@ -247,14 +258,14 @@ Status SqliteOutbox::record_attempt(const DeliveryAttempt& a) {
     using O = DeliveryAttempt::Outcome;
     const char* outcome = a.outcome == O::Delivered ? "delivered" : a.outcome == O::Dead ? "dead" : "retry";
     return transaction("recording a delivery attempt", [&] {
-        Statement ins(db_,
+        Statement& ins = statements_.get(
                       "INSERT INTO outbox_attempts (outbox_id, at, node, outcome, http_status, detail, duration_ms) "
                       "VALUES (?1,?2,?3,?4,?5,?6,?7)");
         ins.bind(1, a.outbox_id).bind(2, a.at).bind(3, a.node).bind(4, std::string(outcome))
             .bind(5, static_cast<int64_t>(a.http_status)).bind(6, a.detail).bind(7, a.duration_ms).run();
         // Only the lease holder's answer counts: a node whose lease ran out
         // may still report, and then the message is someone else's.
-        Statement up(db_,
+        Statement& up = statements_.get(
                      "UPDATE outbox SET attempts = attempts + 1, last_http_status = ?2, last_error = ?3, "
                      "status = CASE ?4 WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE status END, "
                      "next_attempt_ms = CASE ?4 WHEN 'retry' THEN ?5 ELSE next_attempt_ms END, "
@@ -276,7 +287,7 @@ Result<std::vector<OutboxEntry>> SqliteOutbox::list(const OutboxQuery& q) {
         if (q.message_type) sql += " AND message_type = ?3";
         sql += q.newest_first ? " ORDER BY id DESC" : " ORDER BY id";
         sql += " LIMIT ?4";
-        Statement s(db_, sql.c_str());
+        Statement& s = statements_.get( sql.c_str());
         if (q.partner) s.bind(1, *q.partner);
         if (q.status) s.bind(2, *q.status);
         if (q.message_type) s.bind(3, *q.message_type);
@@ -289,7 +300,7 @@ Result<std::vector<OutboxEntry>> SqliteOutbox::list(const OutboxQuery& q) {
 
 Result<std::optional<OutboxEntry>> SqliteOutbox::entry(int64_t id, bool with_body) {
     return guarded("reading the outbox", [&]() -> std::optional<OutboxEntry> {
-        Statement s(db_, (std::string("SELECT ") + kEntryColumns + ", body FROM outbox WHERE id = ?1").c_str());
+        Statement& s = statements_.get( (std::string("SELECT ") + kEntryColumns + ", body FROM outbox WHERE id = ?1").c_str());
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
         return entry_from(s, with_body);
@@ -298,7 +309,7 @@ Result<std::optional<OutboxEntry>> SqliteOutbox::entry(int64_t id, bool with_bod
 
 Result<std::vector<DeliveryAttempt>> SqliteOutbox::attempts(int64_t outbox_id) {
     return guarded("reading delivery attempts", [&] {
-        Statement s(db_,
+        Statement& s = statements_.get(
                     "SELECT at, node, outcome, http_status, detail, duration_ms FROM outbox_attempts WHERE outbox_id = ?1 "
                     "ORDER BY rowid");
         s.bind(1, outbox_id);
@@ -323,7 +334,7 @@ Result<std::vector<DeliveryAttempt>> SqliteOutbox::attempts(int64_t outbox_id) {
 
 Result<bool> SqliteOutbox::has(const std::string& dedupe_key) {
     return guarded("reading the outbox", [&] {
-        Statement s(db_, "SELECT 1 FROM outbox WHERE dedupe_key = ?1");
+        Statement& s = statements_.get( "SELECT 1 FROM outbox WHERE dedupe_key = ?1");
         s.bind(1, dedupe_key);
         return s.step();
     });
@@ -332,13 +343,13 @@ Result<bool> SqliteOutbox::has(const std::string& dedupe_key) {
 Result<bool> SqliteOutbox::confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) {
     bool changed = false;
     auto st = transaction("confirming a mailbox message", [&] {
-        Statement s(db_,
+        Statement& s = statements_.get(
                     "UPDATE outbox SET status = 'confirmed', delivered_at = ?3, attempts = attempts + 1 "
                     "WHERE id = ?1 AND partner = ?2 AND delivery = 'mailbox' AND status = 'waiting'");
         s.bind(1, id).bind(2, partner).bind(3, now).run();
         changed = sqlite3_changes(db_) > 0;
         if (changed) {
-            Statement a(db_,
+            Statement& a = statements_.get(
                         "INSERT INTO outbox_attempts (outbox_id, at, node, outcome, http_status, detail, duration_ms) "
                         "VALUES (?1, ?2, '', 'delivered', 0, 'confirmed by the partner', 0)");
             a.bind(1, id).bind(2, now).run();
@@ -350,7 +361,7 @@ Result<bool> SqliteOutbox::confirm_mailbox(const std::string& partner, int64_t i
 
 Result<std::vector<OutboxSummary>> SqliteOutbox::summary() {
     return guarded("summarising the outbox", [&] {
-        Statement s(db_,
+        Statement& s = statements_.get(
                     "SELECT partner, sum(status = 'pending'), sum(status = 'waiting'), sum(status = 'delivered'), "
                     "sum(status = 'confirmed'), sum(status = 'dead'), "
                     "coalesce(min(CASE WHEN status IN ('pending', 'waiting') THEN created_at END), ''), "
@@ -375,7 +386,7 @@ Result<std::vector<OutboxSummary>> SqliteOutbox::summary() {
 
 Status SqliteOutbox::requeue_dead(int64_t id, int64_t now_ms) {
     return transaction("requeueing a message", [&] {
-        Statement s(db_, "SELECT status, delivery, body FROM outbox WHERE id = ?1");
+        Statement& s = statements_.get( "SELECT status, delivery, body FROM outbox WHERE id = ?1");
         s.bind(1, id);
         if (!s.step()) throw std::invalid_argument("no outbox message " + std::to_string(id));
         if (s.text(0) != "dead")
@@ -383,7 +394,7 @@ Status SqliteOutbox::requeue_dead(int64_t id, int64_t now_ms) {
         if (s.text(2).empty())
             throw std::invalid_argument("outbox message " + std::to_string(id) +
                                         " was never encoded (see its last error); fix the cause, it cannot be sent as it is");
-        Statement u(db_,
+        Statement& u = statements_.get(
                     "UPDATE outbox SET status = CASE delivery WHEN 'push' THEN 'pending' ELSE 'waiting' END, "
                     "next_attempt_ms = ?2, lease_owner = NULL, lease_until_ms = 0 WHERE id = ?1");
         u.bind(1, id).bind(2, now_ms).run();
@@ -392,7 +403,7 @@ Status SqliteOutbox::requeue_dead(int64_t id, int64_t now_ms) {
 
 Result<std::vector<RoutingNote>> SqliteOutbox::notes(size_t limit) {
     return guarded("reading routing notes", [&] {
-        Statement s(db_,
+        Statement& s = statements_.get(
                     "SELECT id, kind, organisation, coalesce(person_hub_id, ''), coalesce(referral_id, ''), cause_seq, "
                     "dedupe_key, reason, created_at FROM routing_notes ORDER BY id DESC LIMIT ?1");
         s.bind(1, static_cast<int64_t>(limit));

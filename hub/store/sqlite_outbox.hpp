@@ -1,11 +1,13 @@
 // The outbound half of the SQLite store (referrals, outbox, mailbox,
-// cursors, sequences) on a connection of its own: these writes are few and
-// must not wait behind the ingest writer's queue, and SQLite's busy timeout
-// serialises them with its group commits.
+// cursors, sequences) on a connection of its own, for its reads and its
+// small writes (attempts, leases, confirmations), which take the store's
+// write lock in turn with the ingest writer. Routing commits go through the
+// writer instead (apply_routing inside its group commit).
 #pragma once
 
 #include "common/result.hpp"
 #include "store/outbox_types.hpp"
+#include "store/sqlite_util.hpp"
 
 #include <functional>
 #include <memory>
@@ -23,7 +25,8 @@ public:
     // Takes ownership of db. write_lock, when given, is held around every
     // write transaction: the store's connections then take turns in the
     // process instead of meeting SQLITE_BUSY and sleeping in the busy handler.
-    explicit SqliteOutbox(sqlite3* db, std::mutex* write_lock = nullptr) : db_(db), write_lock_(write_lock) {}
+    explicit SqliteOutbox(sqlite3* db, std::mutex* write_lock = nullptr)
+        : db_(db), statements_(db), write_lock_(write_lock) {}
     ~SqliteOutbox();
     SqliteOutbox(const SqliteOutbox&) = delete;
     SqliteOutbox& operator=(const SqliteOutbox&) = delete;
@@ -33,7 +36,7 @@ public:
     Result<int64_t> sequence_value(const std::string& name);
     // The statements of commit_routing on any connection, inside a
     // transaction the caller owns (the store's writer runs it in its batch).
-    static void apply_routing(sqlite3* db, const RoutingCommit& c);
+    static void apply_routing(StatementCache& cache, const RoutingCommit& c);
     Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id);
     Result<std::optional<ReferralRecord>> referral(const std::string& referral_id);
     Status commit_routing(const RoutingCommit& commit);
@@ -56,6 +59,7 @@ private:
     Status transaction(const char* what, F&& f, bool synced = true);
 
     sqlite3* db_;
+    StatementCache statements_;  // used under mutex_, ended after every call
     std::mutex mutex_;
     std::mutex* write_lock_ = nullptr;
 };

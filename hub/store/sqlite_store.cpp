@@ -650,7 +650,7 @@ private:
             for (auto* job : jobs) {
                 savepoint.reset().run();
                 try {
-                    SqliteOutbox::apply_routing(writer_, *job->commit);
+                    SqliteOutbox::apply_routing(*writer_statements_, *job->commit);
                     release.reset().run();
                     job_results.push_back(ok_status());
                 } catch (const std::exception& e) {

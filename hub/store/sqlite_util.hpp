@@ -91,6 +91,8 @@ public:
         if (!slot) slot = std::make_unique<Statement>(db_, sql.c_str());
         return slot->reset();
     }
+    // Finalizes every statement (before the connection is closed).
+    void clear() { statements_.clear(); }
     // Ends every statement's read cursor (before COMMIT, and on failure).
     void reset_all() {
         for (auto& [sql, st] : statements_) st->reset();
