@@ -11,6 +11,7 @@ packages=(
   libxml2-dev libxml2-utils   # XML parsing, XSD validation
   libxmlsec1-dev              # XML signatures (DT&V four-weekly report)
   libsqlite3-dev sqlite3      # the embedded store
+  libjemalloc-dev             # the daemon's allocator (+19% ingest in bench/, docs/performance.md)
   nlohmann-json3-dev          # JSON: receipts, problem details, canonical events, logs
   libgtest-dev googletest     # tests
   iso-codes                   # ISO 3166-1 country codes
