@@ -8,6 +8,31 @@
 
 namespace ketenhub::ingest {
 
+store::IngestRequest make_ingest_request(const std::string& partner, const std::string& body,
+                                         const std::string& content_type, sdk::DecodedDocument document,
+                                         const std::string& received_at, const std::string& peer_identity) {
+    store::IngestRequest rq;
+    rq.receipt_id = random_uuid();
+    rq.partner = partner;
+    rq.body_sha256 = sha256_hex(body);
+    rq.message_id = document.message_id;
+    rq.document_key = document.batch || document.message_id.empty() ? "sha256:" + rq.body_sha256 : document.message_id;
+    rq.document_type = document.document_type;
+    rq.content_type = content_type;
+    rq.body = body;
+    rq.received_at = received_at;
+    rq.peer_identity = peer_identity;
+    rq.records = std::move(document.records);
+    rq.event_bodies.reserve(rq.records.size());
+    for (const auto& rec : rq.records) {
+        auto& bodies = rq.event_bodies.emplace_back();
+        if (!rec.accepted) continue;
+        bodies.reserve(rec.events.size());
+        for (const auto& e : rec.events) bodies.push_back(sdk::Json(e).dump());
+    }
+    return rq;
+}
+
 net::HttpResponse problem(unsigned status, const std::string& type, const std::string& title, const std::string& detail,
                           const std::vector<Problem>& errors) {
     sdk::Json body{{"type", "urn:ketenhub:problem:" + type}, {"title", title}, {"status", status}, {"detail", detail}};
@@ -53,25 +78,9 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
     }
     auto& doc = std::get<sdk::DecodedDocument>(decoded);
 
-    store::IngestRequest rq;
-    rq.receipt_id = random_uuid();
-    rq.partner = partner.code;
-    rq.body_sha256 = sha256_hex(request.body);
-    rq.message_id = doc.message_id;
-    rq.document_key = doc.batch || doc.message_id.empty() ? "sha256:" + rq.body_sha256 : doc.message_id;
-    rq.document_type = doc.document_type;
-    rq.content_type = request.content_type;
-    rq.body = request.body;
-    rq.received_at = clock_.now_rfc3339_millis();
-    rq.peer_identity = peer.certificate.subject + " sha256:" + peer.certificate.sha256;
-    rq.records = std::move(doc.records);
-    rq.event_bodies.reserve(rq.records.size());
-    for (const auto& rec : rq.records) {
-        auto& bodies = rq.event_bodies.emplace_back();
-        if (!rec.accepted) continue;
-        bodies.reserve(rec.events.size());
-        for (const auto& e : rec.events) bodies.push_back(sdk::Json(e).dump());
-    }
+    store::IngestRequest rq =
+        make_ingest_request(partner.code, request.body, request.content_type, std::move(doc), clock_.now_rfc3339_millis(),
+                            peer.certificate.subject + " sha256:" + peer.certificate.sha256);
 
     store_.ingest(std::move(rq), [respond = std::move(respond), code = partner.code, label,
                                   subject = peer.certificate.subject](Result<store::IngestResult> r) {

@@ -17,6 +17,14 @@ net::HttpResponse problem(unsigned status, const std::string& type, const std::s
 // "application/xml; charset=ISO-8859-1" -> true for application/xml and text/xml.
 bool is_xml_media_type(const std::string& content_type);
 
+// The store request for a document its adapter decoded: the document key
+// (the partner's message id; the body's SHA-256 for batches and documents
+// without one) and the events' JSON, made here so the store's single writer
+// does not. The receipt id is new.
+store::IngestRequest make_ingest_request(const std::string& partner, const std::string& body,
+                                         const std::string& content_type, sdk::DecodedDocument document,
+                                         const std::string& received_at, const std::string& peer_identity);
+
 class IngestService {
 public:
     IngestService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}

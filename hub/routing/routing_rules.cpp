@@ -277,6 +277,7 @@ struct Router {
                           "referred to " + org + ": " + why);
         d.new_referral = true;
         d.new_referral_receiver = receiver;
+        d.message.type = "referral_request";  // ReferralRequest at IOM, Verwijzing at MbT
         auto& f = d.message.fields;
         f["referred_by"] = organisation_of(e.source.partner);
         Json person = person_for_message(in.person, e);
@@ -287,14 +288,12 @@ struct Router {
         f["consent_date"] = consent.date;
         f["consent_organisations"] = consent.organisations;
         if (receiver == "iom") {
-            d.message.type = "referral_request";
             f["requested_services"] = Json::array({"return_travel", "reintegration_in_kind"});
             f["consent_statement"] = consent_statement(consent);
             f["remarks"] = origin_remarks();
             // A medical need alone is not a request for an escort on the
             // journey; IOM is told nothing special-category (adapters/iom).
         } else {
-            d.message.type = "referral_request";
             f["referral_date"] = today;
             f["project_suggestion"] = project;
             // Needs travel only from the document that made the referral,

@@ -8,6 +8,8 @@
 
 #include <ketenhub/sdk/xml.hpp>
 
+#include "ingest/ingest_service.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -49,17 +51,7 @@ protected:
                     continue;
                 }
                 auto& d = std::get<sdk::DecodedDocument>(decoded);
-                store::IngestRequest rq;
-                rq.receipt_id = random_uuid();
-                rq.partner = partner;
-                rq.body_sha256 = sha256_hex(doc);
-                rq.document_key = d.batch || d.message_id.empty() ? "sha256:" + rq.body_sha256 : d.message_id;
-                rq.message_id = d.message_id;
-                rq.document_type = d.document_type;
-                rq.content_type = "application/xml";
-                rq.body = doc;
-                rq.received_at = "2026-11-28T12:00:00.000Z";
-                rq.records = d.records;
+                store::IngestRequest rq = ingest::make_ingest_request(partner, doc, "application/xml", d, "2026-11-28T12:00:00.000Z", "");
                 auto r = store_->ingest_sync(rq);
                 if (!r) {
                     failures_.push_back(sample.string() + ": " + r.error().message);

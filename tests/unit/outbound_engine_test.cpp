@@ -17,6 +17,8 @@
 #include <ketenhub/sdk/dates.hpp>
 #include <ketenhub/sdk/xml.hpp>
 
+#include "ingest/ingest_service.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -196,17 +198,7 @@ protected:
         auto decoded = p->adapter->decode(doc);
         ASSERT_TRUE(std::holds_alternative<sdk::DecodedDocument>(decoded)) << sample;
         auto& d = std::get<sdk::DecodedDocument>(decoded);
-        store::IngestRequest rq;
-        rq.receipt_id = random_uuid();
-        rq.partner = partner;
-        rq.body_sha256 = sha256_hex(doc);
-        rq.document_key = d.batch || d.message_id.empty() ? "sha256:" + rq.body_sha256 : d.message_id;
-        rq.message_id = d.message_id;
-        rq.document_type = d.document_type;
-        rq.content_type = "application/xml";
-        rq.body = doc;
-        rq.received_at = clock_.now_rfc3339_millis();
-        rq.records = d.records;
+        store::IngestRequest rq = ingest::make_ingest_request(partner, doc, "application/xml", d, clock_.now_rfc3339_millis(), "");
         auto r = store_->ingest_sync(rq);
         ASSERT_TRUE(r) << r.error().message;
     }
