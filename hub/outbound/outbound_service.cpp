@@ -62,21 +62,17 @@ routing::HubReferral to_routing(const store::ReferralRecord& r) {
 }  // namespace
 
 Status OutboundEngine::route_one(const store::StoredEvent& e, store::RoutingCommit& commit) {
-    auto timeline = store_.person_timeline(e.person_hub_id);
-    if (!timeline) return timeline.error();
-    if (!*timeline) return ok_status();  // the person was merged away and the id no longer resolves
+    auto history = store_.routing_history(e);
+    if (!history) return history.error();
+    if (!*history) return ok_status();  // the person was merged away and the id no longer resolves
     routing::PersonContext person;
-    person.hub_id = (*timeline)->person.hub_id;
-    person.person = (*timeline)->person;
-    person.partner_ids = (*timeline)->partner_ids;
+    person.hub_id = (*history)->person.hub_id;
+    person.person = std::move((*history)->person);
+    person.partner_ids = std::move((*history)->partner_ids);
     // What was known when this event was committed: routing the same event
     // again gives the same decisions.
-    for (auto& ev : (*timeline)->events)
-        if (!ev.retracted && ev.seq <= e.seq) person.events.push_back(ev);
-    std::sort(person.events.begin(), person.events.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
-    auto referrals = store_.referrals_of(person.hub_id);
-    if (!referrals) return referrals.error();
-    for (const auto& r : *referrals) person.referrals.push_back(to_routing(r));
+    person.events = std::move((*history)->events);
+    for (const auto& r : (*history)->referrals) person.referrals.push_back(to_routing(r));
     // Decisions of this batch that are not stored yet.
     for (const auto& r : commit.new_referrals)
         if (r.person_hub_id == person.hub_id) person.referrals.push_back(to_routing(r));

@@ -386,12 +386,7 @@ public:
                     p = repo.by_partner_id({key.substr(0, colon), key.substr(colon + 1)});
             }
             if (!p) return std::nullopt;
-            for (int hops = 0; hops < 100; ++hops) {
-                Statement& m = reader_statements_->get("SELECT merged_into FROM persons WHERE id = ?1");
-                m.bind(1, p->id);
-                if (!m.step() || m.is_null(0)) break;
-                p = repo.by_id(m.integer(0));
-            }
+            p = follow_merges(repo, std::move(*p));
             PersonTimeline t;
             t.person = *p;
             Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
@@ -419,6 +414,55 @@ public:
                 t.issues.push_back(std::move(issue));
             return t;
         });
+    }
+
+    Result<std::optional<RoutingHistory>> routing_history(const StoredEvent& routed) override {
+        auto history = read([&]() -> std::optional<RoutingHistory> {
+            SqliteIdentityRepository repo(*reader_statements_, "");
+            auto p = repo.by_hub_id(routed.person_hub_id);
+            if (!p) return std::nullopt;
+            p = follow_merges(repo, std::move(*p));
+            RoutingHistory h;
+            h.person = *p;
+            Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
+            ids.bind(1, p->id);
+            while (ids.step()) h.partner_ids.push_back({ids.text(0), ids.text(1)});
+            // Events of persons merged into this one moved with the merge
+            // (events.person_id), so one person id selects them all.
+            Statement& ev = reader_statements_->get(
+                "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.body FROM events e "
+                "JOIN documents d ON d.id = e.document_id "
+                "WHERE e.person_id = ?1 AND e.seq <= ?2 AND e.retracted_by IS NULL ORDER BY e.seq");
+            ev.bind(1, p->id).bind(2, routed.seq);
+            bool saw_routed = false;
+            while (ev.step()) {
+                const int64_t seq = ev.integer(0);
+                if (seq == routed.seq) {  // parsed already: the caller's copy
+                    h.events.push_back(routed);
+                    saw_routed = true;
+                    continue;
+                }
+                StoredEvent e;
+                e.seq = seq;
+                e.receipt_id = ev.text(1);
+                e.partner = ev.text(2);
+                e.record_id = ev.text(3);
+                e.event = sdk::Json::parse(ev.text(4)).get<sdk::Event>();
+                e.person_hub_id = p->hub_id;
+                h.events.push_back(std::move(e));
+            }
+            // Retracted after it was committed: the rules still see the event
+            // they were asked to route, as routing it did at the time.
+            if (!saw_routed) h.events.push_back(routed);
+            h.events.back().person_hub_id = p->hub_id;
+            return h;
+        });
+        if (!history) return history.error();
+        if (!*history) return std::optional<RoutingHistory>{};
+        auto referrals = outbox_->referrals_of((*history)->person.hub_id);
+        if (!referrals) return referrals.error();
+        (*history)->referrals = std::move(*referrals);
+        return history;
     }
 
     Result<std::vector<identity::IdentityIssue>> identity_issues(bool open_only) override {
@@ -566,6 +610,19 @@ private:
             out.push_back(std::move(i));
         }
         return out;
+    }
+
+    // The person a merge folded `p` into (and so on), reading on the reader connection.
+    identity::PersonRecord follow_merges(SqliteIdentityRepository& repo, identity::PersonRecord p) {
+        for (int hops = 0; hops < 100; ++hops) {
+            Statement& m = reader_statements_->get("SELECT merged_into FROM persons WHERE id = ?1");
+            m.bind(1, p.id);
+            if (!m.step() || m.is_null(0)) break;
+            auto next = repo.by_id(m.integer(0));
+            if (!next) break;
+            p = std::move(*next);
+        }
+        return p;
     }
 
     template <class F>

@@ -96,6 +96,18 @@ struct PersonTimeline {
     std::vector<identity::IdentityIssue> issues;
 };
 
+// What routing reads about one person when it routes one event: only what
+// the rules look at, read without the identity issues and merge history that
+// `person show` needs (hub/outbound reads this once per routed event).
+struct RoutingHistory {
+    identity::PersonRecord person;  // after following merges
+    std::vector<sdk::PartnerId> partner_ids;
+    // The person's events up to and including the routed one that are not
+    // retracted, in commit order; the routed event is the caller's copy.
+    std::vector<StoredEvent> events;
+    std::vector<ReferralRecord> referrals;  // the hub's referrals for the person, oldest first
+};
+
 struct StoreStats {
     int64_t persons = 0;
     int64_t documents = 0;
@@ -161,6 +173,8 @@ public:
     // (RoutingCommit::sequences).
     virtual Result<int64_t> sequence_value(const std::string& name) = 0;
     virtual Result<std::vector<ReferralRecord>> referrals_of(const std::string& person_hub_id) = 0;
+    // Empty when the event's person no longer resolves (merged away and gone).
+    virtual Result<std::optional<RoutingHistory>> routing_history(const StoredEvent& routed) = 0;
     virtual Result<std::optional<ReferralRecord>> referral(const std::string& referral_id) = 0;
     // One transaction: referrals, status changes, messages (a dedupe key
     // already held is skipped), notes, and the cursor.

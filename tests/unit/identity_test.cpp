@@ -198,3 +198,53 @@ TEST_F(IdentityTest, APartnerIdUnderTwoVNummersIsAConflict) {
 }
 
 }  // namespace
+
+// What routing reads for one event: the person after merges, the events up to
+// the routed one (later ones are not yet known to it), and the hub's referrals.
+TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
+    see("coa", {"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    see("vwn", {std::nullopt, {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    auto before_merge = store_->events_after(0, 10);
+    ASSERT_TRUE(before_merge);
+    ASSERT_EQ(before_merge->size(), 2u);
+    const StoredEvent vwn_first = (*before_merge)[1];  // still names the person the merge folds away
+    see("vwn", {"2098315774", {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    see("coa", {"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"}, "2010-07-01");
+    const auto kamara = person("2098315774");
+    ASSERT_TRUE(kamara);
+    ASSERT_NE(vwn_first.person_hub_id, kamara->person.hub_id);
+
+    RoutingCommit c;
+    c.now = "2026-11-28T12:00:00.000Z";
+    c.new_referrals.push_back({"SDT-2010-000001", kamara->person.hub_id, "mbt", "coa", "m1", "sent", c.now, c.now});
+    ASSERT_TRUE(store_->commit_routing(c));
+
+    auto all = store_->events_after(0, 10);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 4u);
+    auto h = store_->routing_history((*all)[2]);
+    ASSERT_TRUE(h) << h.error().message;
+    ASSERT_TRUE(*h);
+    EXPECT_EQ((*h)->person.hub_id, kamara->person.hub_id);
+    ASSERT_EQ((*h)->events.size(), 3u);  // not the COA event committed after the routed one
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*h)->events[i].seq, (*all)[i].seq);
+    EXPECT_EQ((*h)->events.back().event.source.message_id, (*all)[2].event.source.message_id);
+    EXPECT_EQ((*h)->partner_ids.size(), 2u);
+    ASSERT_EQ((*h)->referrals.size(), 1u);
+    EXPECT_EQ((*h)->referrals[0].referral_id, "SDT-2010-000001");
+
+    // An event stored under the person that was folded away is routed with
+    // the merged person's history up to that event.
+    auto early = store_->routing_history(vwn_first);
+    ASSERT_TRUE(early);
+    ASSERT_TRUE(*early);
+    EXPECT_EQ((*early)->person.hub_id, kamara->person.hub_id);
+    ASSERT_EQ((*early)->events.size(), 2u);
+    EXPECT_EQ((*early)->events[1].seq, vwn_first.seq);
+
+    StoredEvent unknown = vwn_first;
+    unknown.person_hub_id = "KH-999999";
+    auto none = store_->routing_history(unknown);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+}
