@@ -9,8 +9,10 @@
 //   handshakes   full mutual-TLS handshakes and nothing else: handshakes/s.
 //   idle         opens and holds N mTLS connections (memory per connection).
 //
-// Every request carries a unique message id: the berichtId/messageId UUID of
-// each sample document is rewritten per request. Traffic goes to loopback
+// Every request is a new document: the identifiers the partners key documents
+// and records by (COA berichtId, IOM messageId, DT&V berichtkenmerk, VWN
+// regelId, MbT exportId) are rewritten per request, and the persons' (V-nummer,
+// partner numbers, family name) per synthetic person (see render()). Traffic goes to loopback
 // addresses only, and every loop is bounded by --duration or --requests.
 // One JSON line of results goes to stdout; progress goes to stderr.
 #include <boost/asio/co_spawn.hpp>
@@ -84,18 +86,21 @@ R"(usage: ketenhub-loadgen --url https://127.0.0.1:PORT/v1/messages --ca CA.pem
   --fresh-connections    full TCP + mTLS handshake for every request (Connection: close)
   --samples [P=]DIR      sample documents (*.xml) of partner P; repeatable. P defaults to
                          the directory after adapters/ or partners/ in the path. Only
-                         documents with a <berichtId>/<messageId> are used (a UUID, or a
-                         token of 8-40 letters, digits and dashes); it is rewritten per
-                         request (UUID for UUID) so every message id is unique.
-                         Next to a contract (DIR/../../inbound.xsd) only documents
-                         whose root element that schema declares are sent.
+                         documents with an id to renumber are used (<berichtId>,
+                         <messageId>, <berichtkenmerk>, @regelId, @exportId); it is
+                         rewritten per request, keeping its format, so every document
+                         and record is new. Next to a contract (DIR/../../inbound.xsd)
+                         only documents whose root element that schema declares are sent.
+                         Connections are spread over the partners, each with its own
+                         client certificate.
   --all-samples          send every sample, inbound or not
   --quiet                no notes about skipped samples on stderr
   --cert-dir DIR         client certificate per partner: DIR/P.pem and DIR/P-key.pem
   --pad-to BYTES         pad each document to about BYTES with an XML comment
   --persons N            spread the documents over N synthetic persons (V-nummer, COA
-                         number, IOM case number and family name rewritten; default
-                         100000; 0 keeps the samples' own persons)
+                         number, IOM case number, VWN client number, MbT dossier number
+                         and family name rewritten; each record of a batch its own
+                         person; default 100000; 0 keeps the samples' own persons)
   --idle-connections N   mode idle: open N connections, send one request on each
                          (if samples are given), hold them for --duration S
   --expect-status CODE   exit 1 unless every answer had this status (smoke tests)
@@ -220,13 +225,29 @@ Options parse(int argc, char** argv) {
 
 // ---------------------------------------------------------------- documents
 
-// A sample document split around its message id, which is replaced per
-// request: by a UUID where the sample has one (COA's berichtId), otherwise by
-// an opaque token of letters, digits and dashes (IOM's messageId).
+// A sample document and the places in it that are rewritten per request
+// (see Slot). The text between slots is sent as it is.
+struct Slot {
+    enum Kind {
+        MessageUuid,    // COA <berichtId>: a fresh UUID per request
+        MessageToken,   // IOM <messageId>: a fresh token of letters, digits and dashes
+        UniqueDigits,   // DT&V <berichtkenmerk>, VWN @regelId, MbT @exportId: the digits renumbered per request and record
+        PersonVNumber,  // <vNummer>, <vNumber>, MbT @vnr: 10 digits of the synthetic person
+        PersonCoa,      // COA <coaNummer>: 8 digits
+        PersonCase,     // IOM <caseNo>: NL-AVRR-yyyy-nnnnn
+        PersonDigits,   // VWN <clientnummer>, MbT dossier @nr: the digits renumbered per person
+        PersonName,     // <naam>, <familyName>, <achternaam>, MbT @naam: a suffix on the family name
+    };
+    size_t at = 0, length = 0;
+    Kind kind = MessageUuid;
+    uint32_t record = 0;  // which record of a batch (VWN Contactmoment, MbT dossier) the slot is in
+    std::string original;
+};
+
 struct Template {
-    std::string partner, file, before, after;
-    bool uuid = true;
-    uint64_t index = 0;  // position among the loaded templates
+    std::string partner, file, text;
+    std::vector<Slot> slots;  // in document order
+    uint64_t index = 0;       // position among the loaded templates
 };
 
 std::string read_file(const fs::path& p) {
@@ -287,39 +308,118 @@ std::string root_element(const std::string& text) {
     return {};
 }
 
+bool token_chars(const std::string& v) {
+    return std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
+}
+
+// Finds the slots: element text and attribute values whose names the
+// partners' contracts use for message, record and person identifiers. A tag
+// that starts a record of a batch (an element with @regelId, an MbT
+// <dossier>) moves later slots to the next record.
+std::vector<Slot> find_slots(const std::string& text) {
+    std::vector<Slot> slots;
+    int record = -1;
+    auto add = [&](size_t at, size_t length, Slot::Kind kind) {
+        slots.push_back(Slot{at, length, kind, static_cast<uint32_t>(std::max(record, 0)), text.substr(at, length)});
+    };
+    for (size_t i = text.find('<'); i != std::string::npos; i = text.find('<', i + 1)) {
+        if (text.compare(i, 4, "<!--") == 0) {
+            i = text.find("-->", i);
+            if (i == std::string::npos) break;
+            continue;
+        }
+        if (text.compare(i, 2, "<?") == 0 || text.compare(i, 2, "</") == 0 || text.compare(i, 2, "<!") == 0) continue;
+        const size_t end = text.find('>', i);
+        if (end == std::string::npos) break;
+        size_t name_end = text.find_first_of(" \t\r\n/>", i + 1);
+        std::string name = text.substr(i + 1, name_end - i - 1);
+        if (auto colon = name.find(':'); colon != std::string::npos) name = name.substr(colon + 1);
+        // Attributes.
+        bool starts_record = name == "dossier";
+        std::vector<std::pair<std::string, std::pair<size_t, size_t>>> attributes;
+        for (size_t a = name_end; a < end;) {
+            const size_t eq = text.find('=', a);
+            if (eq == std::string::npos || eq > end) break;
+            const size_t q = text.find_first_of("\"'", eq);
+            if (q == std::string::npos || q > end) break;
+            const size_t close = text.find(text[q], q + 1);
+            if (close == std::string::npos || close > end) break;
+            size_t n0 = text.find_first_not_of(" \t\r\n", a);
+            std::string attr = text.substr(n0, text.find_first_of(" \t\r\n=", n0) - n0);
+            attributes.push_back({attr, {q + 1, close - q - 1}});
+            if (attr == "regelId") starts_record = true;
+            a = close + 1;
+        }
+        if (starts_record) ++record;
+        for (const auto& [attr, where] : attributes) {
+            const auto [at, length] = where;
+            if (attr == "regelId" || attr == "exportId") add(at, length, Slot::UniqueDigits);
+            else if (attr == "vnr") add(at, length, Slot::PersonVNumber);
+            else if (attr == "naam" && name == "persoon") add(at, length, Slot::PersonName);
+            else if (attr == "nr" && name == "dossier") add(at, length, Slot::PersonDigits);
+        }
+        // Element text (simple content only).
+        if (text[end - 1] == '/') continue;
+        const size_t v = end + 1, v_end = text.find('<', v);
+        if (v_end == std::string::npos || text.compare(v_end, 2, "</") != 0) continue;
+        const std::string value = text.substr(v, v_end - v);
+        if (name == "berichtId" || name == "messageId") {
+            if (value.size() == 36 && is_uuid_at(text, v)) add(v, 36, Slot::MessageUuid);
+            else if (value.size() >= 8 && value.size() <= 40 && token_chars(value)) add(v, value.size(), Slot::MessageToken);
+        } else if (name == "berichtkenmerk") {
+            add(v, value.size(), Slot::UniqueDigits);
+        } else if (name == "vNummer" || name == "vNumber") {
+            add(v, value.size(), Slot::PersonVNumber);
+        } else if (name == "coaNummer") {
+            add(v, value.size(), Slot::PersonCoa);
+        } else if (name == "caseNo") {
+            add(v, value.size(), Slot::PersonCase);
+        } else if (name == "clientnummer") {
+            add(v, value.size(), Slot::PersonDigits);
+        } else if (name == "naam" || name == "familyName" || name == "achternaam") {
+            add(v, value.size(), Slot::PersonName);
+        }
+        i = end;
+    }
+    return slots;
+}
+
+// A sample can be sent many times only if something in it makes each copy a
+// new document: a message id, or the record ids of a batch.
+bool has_unique_key(const std::vector<Slot>& slots) {
+    return std::any_of(slots.begin(), slots.end(), [](const Slot& s) {
+        return s.kind == Slot::MessageUuid || s.kind == Slot::MessageToken || s.kind == Slot::UniqueDigits;
+    });
+}
+
 std::optional<Template> make_template(const std::string& partner, const fs::path& file, size_t pad_to) {
     std::string text = read_file(file);
-    size_t at = std::string::npos, length = 0;
-    bool uuid = true;
-    for (const char* tag : {"<berichtId>", "<messageId>"}) {
-        auto p = text.find(tag);
-        if (p == std::string::npos) continue;
-        size_t v = p + std::strlen(tag), end = text.find('<', v);
-        if (is_uuid_at(text, v)) {
-            at = v, length = 36, uuid = true;
-            break;
-        }
-        if (end != std::string::npos && end - v >= 8 && end - v <= 40 &&
-            std::all_of(text.begin() + v, text.begin() + end,
-                        [](unsigned char c) { return std::isalnum(c) || c == '-'; })) {
-            at = v, length = end - v, uuid = false;
-            break;
-        }
-    }
-    if (at == std::string::npos) return std::nullopt;
-    if (pad_to > text.size() + 16) {
+    std::string pad = "\n<!-- ketenhub-loadgen padding ";
+    if (pad_to > text.size() + pad.size() + 4) {
         // A comment after the XML declaration: schema validation ignores it,
         // the parser and the store see the bytes.
         size_t insert = 0;
         if (text.rfind("<?xml", 0) == 0) insert = text.find("?>") + 2;
-        std::string pad = "\n<!-- ketenhub-loadgen padding ";
         size_t fill = pad_to - text.size() - pad.size() - 4;
         for (size_t i = 0; i < fill; ++i) pad += static_cast<char>('a' + i % 26);
         pad += " -->";
         text.insert(insert, pad);
-        if (at >= insert) at += pad.size();
     }
-    return Template{partner, file.filename().string(), text.substr(0, at), text.substr(at + length), uuid};
+    auto slots = find_slots(text);
+    if (!has_unique_key(slots)) return std::nullopt;
+    return Template{partner, file.filename().string(), std::move(text), std::move(slots)};
+}
+
+// The digits of `original` replaced, right to left, by those of `n` (the
+// other characters kept): "DTV-20100625-00501" stays DTV-dddddddd-ddddd.
+std::string renumber(const std::string& original, uint64_t n) {
+    std::string out = original;
+    for (size_t i = out.size(); i-- > 0;)
+        if (std::isdigit(static_cast<unsigned char>(out[i]))) {
+            out[i] = static_cast<char>('0' + n % 10);
+            n /= 10;
+        }
+    return out;
 }
 
 // Unique per run (random prefix) and per request (counter).
@@ -330,8 +430,9 @@ struct IdSource {
         std::random_device rd;
         run = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     }
-    std::string next(bool uuid) {
-        uint64_t n = counter.fetch_add(1);
+    uint64_t take() { return counter.fetch_add(1); }
+    // The message id of request n.
+    std::string message_id(uint64_t n, bool uuid) const {
         char buf[40];
         if (!uuid) {
             std::snprintf(buf, sizeof buf, "LG%08x-%012llx", static_cast<unsigned>(run >> 32),
@@ -345,39 +446,69 @@ struct IdSource {
     }
 };
 
-// Moves a document to another person: V-nummer, COA number, IOM case number
-// and family name become those of synthetic person `k`, so identity
-// resolution and routing see many people with a few documents each (as in
-// the chain), not every document piling onto the samples' dozen persons.
-// Only the elements the COA, IOM and DT&V documents identify a person with
-// are touched; their formats (digits, case number pattern) are kept.
-void replace_element_text(std::string& doc, const char* element, const std::string& value, bool append) {
-    const std::string open = std::string("<") + element + ">";
-    for (size_t at = doc.find(open); at != std::string::npos; at = doc.find(open, at + 1)) {
-        const size_t v = at + open.size(), end = doc.find('<', v);
-        if (end == std::string::npos) return;
-        if (!append) {
-            doc.replace(v, end - v, value);
-        } else {
-            // "Beridze, Giorgi" (COA): the suffix goes on the family name.
-            const size_t comma = doc.find(',', v);
-            doc.insert(comma != std::string::npos && comma < end ? comma : end, value);
+// One request's document: message and record ids unique to the request,
+// and (persons > 0) every record moved to a synthetic person: V-nummer,
+// partner numbers and family name become those of person `person_base +
+// record`, so identity resolution and routing see many people with a few
+// documents each (as in the chain), not every document piling onto the
+// samples' dozen persons. Formats (digits, patterns) are kept.
+std::string render(const Template& t, const IdSource& ids, uint64_t request, uint64_t persons, uint64_t person_base) {
+    std::string out;
+    out.reserve(t.text.size() + 64);
+    size_t from = 0;
+    // Request n, record r: n * 64 + r, offset per run so that two runs on
+    // one store do not collide.
+    const uint64_t unique_base = (ids.run % 100000) * 100000000ULL + request * 64;
+    std::string message_id;  // one per document, even where the id appears twice
+    for (const Slot& s : t.slots) {
+        out.append(t.text, from, s.at - from);
+        from = s.at + s.length;
+        const uint64_t k = person_base * 8 + s.record;
+        char buf[48];
+        switch (s.kind) {
+        case Slot::MessageUuid:
+        case Slot::MessageToken:
+            if (message_id.empty()) message_id = ids.message_id(request, s.kind == Slot::MessageUuid);
+            out += message_id;
+            continue;
+        case Slot::UniqueDigits: out += renumber(s.original, unique_base + s.record); continue;
+        default: break;
+        }
+        if (!persons) {
+            out += s.original;
+            continue;
+        }
+        switch (s.kind) {
+        case Slot::PersonVNumber:
+            std::snprintf(buf, sizeof buf, "%010llu", 3100000000ULL + k % 100000000ULL);
+            out += buf;
+            break;
+        case Slot::PersonCoa:
+            std::snprintf(buf, sizeof buf, "%08llu", 40000000ULL + k % 50000000ULL);
+            out += buf;
+            break;
+        case Slot::PersonCase:
+            std::snprintf(buf, sizeof buf, "NL-AVRR-%04llu-%05llu", static_cast<unsigned long long>(2010 + (k / 100000) % 10),
+                          static_cast<unsigned long long>(k % 100000));
+            out += buf;
+            break;
+        case Slot::PersonDigits: out += renumber(s.original, k); break;
+        case Slot::PersonName: {
+            // "Beridze, Giorgi" (COA): the suffix goes on the family name
+            // before the comma; otherwise at the end ("Bekim Ademi").
+            std::string suffix;
+            for (uint64_t n = k, i = 0; i < 5; ++i, n /= 26) suffix += static_cast<char>('a' + n % 26);
+            std::string name = s.original;
+            const size_t comma = name.find(',');
+            name.insert(comma == std::string::npos ? name.size() : comma, suffix);
+            out += name;
+            break;
+        }
+        default: out += s.original;
         }
     }
-}
-
-void vary_person(std::string& doc, uint64_t k) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%010llu", 3100000000ULL + k % 100000000ULL);
-    replace_element_text(doc, "vNummer", buf, false);
-    replace_element_text(doc, "vNumber", buf, false);
-    std::snprintf(buf, sizeof buf, "%08llu", 40000000ULL + k % 50000000ULL);
-    replace_element_text(doc, "coaNummer", buf, false);
-    std::snprintf(buf, sizeof buf, "NL-AVRR-%04llu-%05llu", 2010 + (k / 100000) % 10, k % 100000);
-    replace_element_text(doc, "caseNo", buf, false);
-    std::string suffix;
-    for (uint64_t n = k, i = 0; i < 5; ++i, n /= 26) suffix += static_cast<char>('a' + n % 26);
-    for (const char* e : {"naam", "familyName", "achternaam"}) replace_element_text(doc, e, suffix, true);
+    out.append(t.text, from, std::string::npos);
+    return out;
 }
 
 // ---------------------------------------------------------------- results
@@ -485,14 +616,10 @@ struct Worker {
         rq.set(http::field::host, s.opt.host);
         rq.set(http::field::content_type, "application/xml");
         rq.set(http::field::user_agent, "ketenhub-loadgen");
-        rq.body().reserve(t.before.size() + 36 + t.after.size());
-        rq.body() = t.before;
-        const uint64_t n = s.ids.counter.load(std::memory_order_relaxed);
-        rq.body() += s.ids.next(t.uuid);
-        rq.body() += t.after;
+        const uint64_t n = s.ids.take();
         // Each template its own range of persons, so one synthetic person is
         // never described with two samples' different birth dates.
-        if (s.opt.persons) vary_person(rq.body(), (n % s.opt.persons) * 64 + t.index);
+        rq.body() = render(t, s.ids, n, s.opt.persons, (s.opt.persons ? n % s.opt.persons : 0) * 64 + t.index);
         rq.keep_alive(s.opt.keepalive);
         rq.prepare_payload();
         stats.bytes_sent += rq.body().size();
@@ -692,7 +819,7 @@ int main(int argc, char** argv) {
             auto t = make_template(sd.partner, f, o.pad_to);
             if (!t) {
                 if (!o.quiet)
-                std::fprintf(stderr, "ketenhub-loadgen: %s: no <berichtId>/<messageId> to make unique; skipped\n",
+                std::fprintf(stderr, "ketenhub-loadgen: %s: no message or record id to make unique; skipped\n",
                              f.string().c_str());
                 continue;
             }
@@ -706,7 +833,7 @@ int main(int argc, char** argv) {
     for (auto& [p, docs] : by_partner) partners.push_back(p), doc_counts[p] = docs.size();
     if (partners.empty()) partners.push_back("default");
     size_t doc_bytes = 0;
-    for (auto& t : templates) doc_bytes += t->before.size() + 36 + t->after.size();
+    for (auto& t : templates) doc_bytes += t->text.size();
     try {
         for (const auto& p : partners) {
             std::string cert = o.cert, key = o.key;

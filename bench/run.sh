@@ -349,7 +349,7 @@ EOF
  {"id":"in1","type":"http in","z":"tab1","name":"POST /v1/messages","url":"/v1/messages","method":"post","upload":false,"swaggerDoc":"","wires":[["cert1"]]},
  {"id":"cert1","type":"function","z":"tab1","name":"client certificate -> partner","outputs":2,"func":"const c = msg.req.socket.getPeerCertificate();\nconst cn = c && c.subject && c.subject.CN;\nif (!msg.req.client.authorized || !['coa','vwn','iom','mbt','dtv'].includes(cn)) {\n  msg.statusCode = 403; msg.payload = {status: 403, title: 'unknown certificate'};\n  return [null, msg];\n}\nmsg.partner = cn;\nmsg.raw = msg.payload;\nreturn [msg, null];","wires":[["xml1"],["res1"]]},
  {"id":"xml1","type":"xml","z":"tab1","name":"parse XML","property":"payload","attr":"","chr":"","wires":[["ext1"]]},
- {"id":"ext1","type":"function","z":"tab1","name":"message id","outputs":2,"func":"const root = msg.payload && Object.keys(msg.payload)[0];\nconst doc = root && msg.payload[root];\nconst id = doc && ((doc.berichtId && doc.berichtId[0]) || (doc.messageId && doc.messageId[0]));\nif (!id) { msg.statusCode = 422; msg.payload = {status: 422, title: 'no message id'}; return [null, msg]; }\nmsg.params = {\$partner: msg.partner, \$id: id, \$type: root, \$body: msg.raw, \$ts: new Date().toISOString()};\nreturn [msg, null];","wires":[[$store_wire],["res1"]]},
+ {"id":"ext1","type":"function","z":"tab1","name":"message id","outputs":2,"func":"const root = msg.payload && Object.keys(msg.payload)[0];\nconst doc = root && msg.payload[root];\nconst first = (v) => Array.isArray(v) ? v[0] : undefined;\n// The id the partner keys its document by: COA berichtId, IOM messageId,\n// DT&V berichtkenmerk, MbT exportId, VWN regelId (an Export: its records' regelIds).\nlet id = doc && (first(doc.berichtId) || first(doc.messageId) || first(doc.berichtkenmerk) ||\n                 (doc.\$ && (doc.\$.exportId || doc.\$.regelId)));\nif (!id && doc) {\n  const ids = [];\n  for (const k of Object.keys(doc)) for (const r of [].concat(doc[k])) if (r && r.\$ && r.\$.regelId) ids.push(r.\$.regelId);\n  id = ids.join(',');\n}\nif (!id) { msg.statusCode = 422; msg.payload = {status: 422, title: 'no message id'}; return [null, msg]; }\nmsg.params = {\$partner: msg.partner, \$id: id, \$type: root, \$body: msg.raw, \$ts: new Date().toISOString()};\nreturn [msg, null];","wires":[[$store_wire],["res1"]]},
  {"id":"ok1","type":"function","z":"tab1","name":"202 receipt","func":"msg.statusCode = 202;\nmsg.headers = {'content-type': 'application/json'};\nmsg.payload = {status: 'accepted', partner: msg.params.\$partner, message_id: msg.params.\$id};\nreturn msg;","wires":[["res1"]]},
  {"id":"catch1","type":"catch","z":"tab1","name":"","scope":null,"wires":[["err1"]]},
  {"id":"err1","type":"function","z":"tab1","name":"500","func":"if (!msg.res) return null;\nmsg.statusCode = 500; msg.payload = {status: 500, title: String(msg.error && msg.error.message)};\nreturn msg;","wires":[["res1"]]},
@@ -421,6 +421,12 @@ for r in $(seq 1 "$runs"); do
   threads_note="hub ${hub_cpu}% of one core (${thr%, }); load generator ${lg_cpu}%; machine idle ${idle_pct}% of $(nproc)00%"
   R[hub_cpu_note]=$threads_note
   stop_hub
+  # What one document of the mix costs the store: events, records, routed messages.
+  R[hub_mix_note]=$(sqlite3 "$work/store.db" "SELECT 'documents by partner ' || (SELECT group_concat(partner || ' ' || n, ', ')
+      FROM (SELECT partner, count(*) n FROM documents GROUP BY partner ORDER BY partner)) ||
+    '; per document ' || printf('%.2f', 1.0 * (SELECT count(*) FROM records) / count(*)) || ' records, ' ||
+    printf('%.2f', 1.0 * (SELECT count(*) FROM events) / count(*)) || ' events, ' ||
+    printf('%.2f', 1.0 * (SELECT count(*) FROM outbox) / count(*)) || ' routed messages' FROM documents" 2>/dev/null || echo)
 done
 read -r hub_max_med _ _ <<<"$(mstat "${R[hub_max]}")"
 log "   ketenhub max: ${R[hub_max]} docs/s; $threads_note"
@@ -808,6 +814,7 @@ own maximum the load generator, on the same 2 cores, would be the limit). An ach
 offered rate means the system could not keep up there, so its latencies grow with the run's length.
 During the closed-loop ingest runs: ${R[hub_cpu_note]:-}.
 Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-–}.
+The mix in the last closed-loop run: ${R[hub_mix_note]:-–}.
 
 ### Store growth
 
@@ -848,12 +855,19 @@ fi)
 
 - **Documents**: the partner samples vendored in \`adapters/<partner>/contract/samples/valid/\` of every partner
   whose adapter is built (here: ${partners[*]}), only the documents the partner sends (root element declared in
-  its \`contract/inbound.xsd\`) and only those with a \`berichtId\`/\`messageId\` (a UUID, or an opaque token as
-  IOM's), which the load generator rewrites so that every request is a new message (so every request is a full ingest, never a
-  duplicate). Each is padded to 2,048 bytes with an XML comment after the XML declaration. Each partner's
-  connections use that partner's client certificate. The documents are spread over 100,000 synthetic
-  persons (V-nummer, COA number, IOM case number and family name rewritten per request, each sample its
-  own range), so identity resolution and routing see many people with a few documents each, as in the
+  its \`contract/inbound.xsd\`): COA's referrals and helpdesk questions, VWN's front-office registrations and
+  contact-moment exports, IOM's case updates, MbT's follow-up exports, DT&V's support requests, declarations,
+  departures and country list. The load generator renumbers the id each partner keys its documents and
+  records by (COA \`berichtId\`, IOM \`messageId\`, DT&V \`berichtkenmerk\`, VWN \`regelId\`, MbT \`exportId\`),
+  keeping its format, so every request is a full ingest of new records, never a duplicate or an
+  already-known record (the smoke test checks this). Each is padded to 2,048 bytes with an XML comment
+  after the XML declaration (VWN's export of six contact moments is 2,083 bytes without). Each partner has
+  its own connections (an equal share) with its own client certificate. The batch exports carry several
+  records and MbT's dossiers several steps each, so a document stores about three events on average (the
+  line under the table). The documents are spread over 100,000 synthetic
+  persons (V-nummer, COA number, IOM case number, VWN client number, MbT dossier number and family name
+  rewritten per request, each sample its own range and each record of a batch its own person), so
+  identity resolution and routing see many people with a few documents each, as in the
   chain, rather than every document piling onto the samples' dozen people.
 - **The hub routes while it ingests**: every committed event that can lead somewhere (referrals,
   registrations, support requests, the back office's answers; about two thirds of this mix) is routed by

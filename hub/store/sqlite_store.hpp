@@ -1,4 +1,4 @@
-// The embedded store: one SQLite database in WAL mode with 8 KiB pages.
+// The embedded store: one SQLite database in WAL mode with 4 KiB pages.
 //
 // Writes go through one writer thread that takes every request queued since
 // its last commit and commits them together (group commit): many partners'

@@ -188,7 +188,7 @@ TEST_F(SqliteStoreTest, DataSurvivesReopeningAndTheSchemaIsVersioned) {
         sqlite3_finalize(st);
         return v;
     };
-    EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
+    EXPECT_EQ(pragma("PRAGMA page_size"), "4096");
     EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
     sqlite3_close(db);
 }
