@@ -54,6 +54,7 @@ SMALL=10000
 CONNS=64         # closed loop: enough concurrency for group commit to batch
 OPEN_CONNS=256   # open loop: enough that the client never queues at 80% load
 HS_CONNS=16      # handshake loop
+HS_THREADS=1     # load generator threads in the handshake loop: two contend on OpenSSL 3.0's locks
 IDLE=1000        # held connections for the memory figure
 LG_THREADS=2
 cache=/var/tmp/ketenhub-bench
@@ -171,6 +172,11 @@ hwm_kb() {
   echo $t
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sum_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
+# Microseconds of CPU per handshake: server ticks (1/100 s) and the load
+# generator's cpu_s, over the same run, divided by its handshakes.
+server_us_per_hs() { awk -v a="$1" -v b="$2" -v n="$(jget '$.handshakes' "$3")" 'BEGIN {printf "%.0f", n ? (b-a)*10000/n : 0}'; }
+client_us_per_hs() { awk -v c="$(jget '$.cpu_s' "$1")" -v n="$(jget '$.handshakes' "$1")" 'BEGIN {printf "%.0f", n ? c*1e6/n : 0}'; }
 idle_ticks() { awk '/^cpu / {print $5 + $6; exit}' /proc/stat; }
 total_ticks() { awk '/^cpu / {s=0; for (i=2;i<=NF;i++) s+=$i; print s; exit}' /proc/stat; }
 
@@ -448,8 +454,12 @@ done
 log "3/7 ketenhub: full mTLS handshakes/s and memory with $IDLE open connections"
 for r in $(seq 1 "$runs"); do
   start_hub "$(fresh_db)"
-  line=$(lg hub-handshakes "$HUB_PORT" --handshakes-only --connections $HS_CONNS --duration "$T_HS" --warmup 1)
+  t0=$(cpu_ticks "$HUB_PID")
+  line=$(lg hub-handshakes "$HUB_PORT" --handshakes-only --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
+  t1=$(cpu_ticks "$HUB_PID")
   R[hub_hs]+=" $(jget '$.throughput' "$line")"
+  R[hub_hs_server_us]+=" $(server_us_per_hs "$t0" "$t1" "$line")"
+  R[hub_hs_client_us]+=" $(client_us_per_hs "$line")"
   stop_hub
 done
 idle_measure() { # NAME PORT PIDS-FUNCTION -> sets IDLE_RSS IDLE_OK
@@ -624,7 +634,7 @@ if [ $profile = 1 ] && command -v perf >/dev/null; then
   profile_hub profile-ingest "Ingest at the maximum (closed loop, $CONNS connections, fresh store)" \
     --mode closed --connections $CONNS --duration 8
   profile_hub profile-handshakes "Full mTLS handshakes ($HS_CONNS connections, no HTTP)" \
-    --handshakes-only --connections $HS_CONNS --duration 8
+    --handshakes-only --connections $HS_CONNS --threads $HS_THREADS --duration 8
   [ -s "$work/profile-growth.perf" ] && profile_report profile-growth "Ingest into the store with $BIG events"
 else
   log "5/7 profiles skipped"
@@ -676,8 +686,12 @@ if [ $compare = 1 ]; then
       done
     done
     for r in $(seq 1 "$runs"); do
-      line=$(lg nginx-handshakes "$NGX_PORT" --handshakes-only --connections $HS_CONNS --duration "$T_HS" --warmup 1)
+      t0=$(sum_ticks $(nginx_pids))
+      line=$(lg nginx-handshakes "$NGX_PORT" --handshakes-only --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
+      t1=$(sum_ticks $(nginx_pids))
       R[ngx_hs]+=" $(jget '$.throughput' "$line")"
+      R[ngx_hs_server_us]+=" $(server_us_per_hs "$t0" "$t1" "$line")"
+      R[ngx_hs_client_us]+=" $(client_us_per_hs "$line")"
     done
     stop_nginx
     for r in $(seq 1 "$runs"); do
@@ -710,7 +724,7 @@ if [ $compare = 1 ]; then
       done
     done
     for r in $(seq 1 "$runs"); do
-      line=$(lg nodered-handshakes "$NR_PORT" --handshakes-only --connections $HS_CONNS --duration "$T_HS" --warmup 1)
+      line=$(lg nodered-handshakes "$NR_PORT" --handshakes-only --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
       R[nr_hs]+=" $(jget '$.throughput' "$line")"
     done
     stop_nodered
@@ -802,6 +816,8 @@ averages above show how busy it was.
 | p99.9 at 80% load (ms) | $(cell hub_lat_80_p99.9 2) | $(ngx_col ngx_lat_80_p99.9 2) | $(nr_col nr_lat_80_p99.9 2) | $(ratio "$(med hub_lat_80_p99.9)" "$(med ngx_lat_80_p99.9)") | $(ratio "$(med hub_lat_80_p99.9)" "$(med nr_lat_80_p99.9)") |
 | rate achieved at 80% load (req/s) | $(cell hub_lat_80_achieved) | $(ngx_col ngx_lat_80_achieved) | $(nr_col nr_lat_80_achieved) | | |
 | Full mTLS handshakes/s (no HTTP, $HS_CONNS connections) | $(cell hub_hs) | $(ngx_col ngx_hs) | $(nr_col nr_hs) | $(ratio "$(med hub_hs)" "$(med ngx_hs)") | $(ratio "$(med hub_hs)" "$(med nr_hs)") |
+| CPU per full handshake, server side (µs) | $(cell hub_hs_server_us) | $(ngx_col ngx_hs_server_us) | – | $(ratio "$(med hub_hs_server_us)" "$(med ngx_hs_server_us)") | |
+| CPU per full handshake, load generator side (µs) | $(cell hub_hs_client_us) | $(ngx_col ngx_hs_client_us) | – | | |
 | RSS idle, after start (MB) | $(cell hub_idle_rss 1 1024) | $(ngx_col ngx_idle_rss 1 1024) | $(nr_col nr_idle_rss 1 1024) | $(ratio "$(med hub_idle_rss)" "$(med ngx_idle_rss)") | $(ratio "$(med hub_idle_rss)" "$(med nr_idle_rss)") |
 | RSS with $IDLE open mTLS connections (MB) | $(cell hub_conn_rss 1 1024) | $(ngx_col ngx_conn_rss 1 1024) | $(nr_col nr_conn_rss 1 1024) | $(ratio "$(med hub_conn_rss)" "$(med ngx_conn_rss)") | $(ratio "$(med hub_conn_rss)" "$(med nr_conn_rss)") |
 | Peak RSS under load, VmHWM (MB) | $(cell hub_load_hwm 1 1024) | $(ngx_col ngx_load_hwm 1 1024) | $(nr_col nr_load_hwm 1 1024) | $(ratio "$(med hub_load_hwm)" "$(med ngx_load_hwm)") | $(ratio "$(med hub_load_hwm)" "$(med nr_load_hwm)") |
@@ -883,8 +899,10 @@ fi)
   from the scheduled time, so a stall is not hidden: no coordinated omission), $OPEN_CONNS keep-alive
   connections, ${T_LAT} s measured after ${WARM} s: ketenhub and Node-RED at 50% and 80% of their own median
   maximum, nginx at the hub's rates.
-- **Handshakes**: $HS_CONNS connections each doing TCP connect + full TLS handshake with client certificate
-  (no session resumption, no tickets) and close, no HTTP; ECDSA P-256 certificates from
+- **Handshakes**: $HS_CONNS connections on $HS_THREADS load-generator thread each doing TCP connect + full TLS
+  handshake with client certificate (no session resumption, no tickets) and close, no HTTP; the CPU per
+  handshake is the server's process CPU (nginx: master and worker) and the load generator's over the run,
+  divided by the handshakes made; ECDSA P-256 certificates from
   \`scripts/gen-dev-certs.sh\`, TLS 1.3.
 - **Memory**: VmRSS from \`/proc/PID/status\` after start; with $IDLE connections that each did the mTLS
   handshake and one POST, held open; VmHWM after the load runs. nginx: master + worker summed.
