@@ -9,6 +9,12 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+
 #include <ketenhub/sdk/dates.hpp>
 
 #include <chrono>
@@ -245,12 +251,20 @@ public:
     }
 
     void open() {
-        writer_ = open_connection(options_.path, options_.synchronous_full);
+        // Durable: the writer's COMMIT does not fsync (synchronous=NORMAL);
+        // the sync thread fsyncs the WAL after each commit and only then
+        // answers, so the writer builds the next group while the disk syncs
+        // the last one. An answer still means "on disk".
+        writer_ = open_connection(options_.path, false);
         migrate();
         writer_statements_ = std::make_unique<StatementCache>(writer_);
+        if (options_.synchronous_full) {
+            if (auto st = sync_wal(); !st) throw std::runtime_error(st.error().message);
+        }
         reader_ = open_connection(options_.path, options_.synchronous_full);
         reader_statements_ = std::make_unique<StatementCache>(reader_);
         outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full), &write_lock_);
+        sync_thread_ = std::thread([this] { sync_loop(); });
         thread_ = std::thread([this] { writer_loop(); });
     }
 
@@ -395,9 +409,7 @@ public:
             p = follow_merges(repo, std::move(*p));
             PersonTimeline t;
             t.person = *p;
-            Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
-            ids.bind(1, p->id);
-            while (ids.step()) t.partner_ids.push_back({ids.text(0), ids.text(1)});
+            t.partner_ids = partner_ids_of(p->id);
             Statement& merged = reader_statements_->get("SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
             merged.bind(1, p->id);
             while (merged.step()) t.merged_from.push_back(merged.text(0));
@@ -430,9 +442,7 @@ public:
             p = follow_merges(repo, std::move(*p));
             RoutingHistory h;
             h.person = *p;
-            Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
-            ids.bind(1, p->id);
-            while (ids.step()) h.partner_ids.push_back({ids.text(0), ids.text(1)});
+            h.partner_ids = partner_ids_of(p->id);
             // Events of persons merged into this one moved with the merge
             // (events.person_id), so one person id selects them all.
             Statement& ev = reader_statements_->get(
@@ -581,6 +591,14 @@ public:
         }
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
+        {
+            std::lock_guard lock(sync_mutex_);
+            sync_closing_ = true;
+        }
+        sync_cv_.notify_all();
+        if (sync_thread_.joinable()) sync_thread_.join();
+        if (wal_fd_ >= 0) ::close(wal_fd_);
+        wal_fd_ = -1;
         writer_statements_.reset();
         if (writer_) {
             sqlite3_close(writer_);
@@ -615,6 +633,15 @@ private:
             i.created_at = s.text(6);
             out.push_back(std::move(i));
         }
+        return out;
+    }
+
+    // A person's ids at the partners, on the reader connection.
+    std::vector<sdk::PartnerId> partner_ids_of(int64_t person_id) {
+        Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
+        ids.bind(1, person_id);
+        std::vector<sdk::PartnerId> out;
+        while (ids.step()) out.push_back({ids.text(0), ids.text(1)});
         return out;
     }
 
@@ -748,16 +775,6 @@ private:
             sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
         }
         if (writing.owns_lock()) writing.unlock();
-        {
-            std::lock_guard lock(mutex_);
-            writer_healthy_ = committed;
-            if (!committed) last_error_ = failure;
-        }
-        std::function<void()> listener;
-        if (committed) {
-            std::lock_guard lock(mutex_);
-            listener = commit_listener_;
-        }
         if (committed) {
             metrics::counter("store_commits_total").inc();
             metrics::counter("store_committed_requests_total").inc(batch.size());
@@ -765,21 +782,93 @@ private:
             metrics::counter("store_commit_failures_total").inc();
             log::error("store_commit_failed", {{"requests", batch.size()}, {"reason", failure}});
         }
-        for (size_t i = 0; i < jobs.size(); ++i) {
-            if (committed)
-                jobs[i]->done.set_value(std::move(job_results[i]));
-            else
-                jobs[i]->done.set_value(Error::unavailable("store commit failed: " + failure));
+        Committed c{committed, std::move(failure), std::move(batch), std::move(results), std::move(jobs), std::move(job_results)};
+        {
+            std::lock_guard lock(sync_mutex_);
+            to_sync_.push_back(std::move(c));
         }
-        for (size_t i = 0; i < batch.size(); ++i) {
-            if (committed)
-                batch[i].done(std::move(results[i]));
-            else
-                batch[i].done(Error::unavailable("store commit failed: " + failure));
+        sync_cv_.notify_one();
+    }
+
+    // A group the writer has committed (or failed to), waiting to be made
+    // durable and answered.
+    struct Committed {
+        bool committed = false;
+        std::string failure;
+        std::deque<Pending> batch;
+        std::vector<Result<IngestResult>> results;
+        std::deque<RoutingJob*> jobs;
+        std::vector<Status> job_results;
+    };
+
+    // One fsync for every group committed since the last one, then the
+    // answers. Runs beside the writer: the answers, their receipts and log
+    // lines are off the writer's path too.
+    void sync_loop() {
+        for (;;) {
+            std::deque<Committed> groups;
+            {
+                std::unique_lock lock(sync_mutex_);
+                sync_cv_.wait(lock, [&] { return sync_closing_ || !to_sync_.empty(); });
+                if (to_sync_.empty() && sync_closing_) return;
+                groups.swap(to_sync_);
+            }
+            Status synced = ok_status();
+            const bool any_committed = std::any_of(groups.begin(), groups.end(), [](const Committed& g) { return g.committed; });
+            if (options_.synchronous_full && any_committed) synced = sync_wal();
+            bool new_events = false;
+            {
+                std::lock_guard lock(mutex_);
+                const auto& last = groups.back();
+                writer_healthy_ = last.committed && synced;
+                if (!last.committed) last_error_ = last.failure;
+                else if (!synced) last_error_ = synced.error().message;
+            }
+            for (auto& g : groups) {
+                std::string failure;
+                if (!g.committed) failure = "store commit failed: " + g.failure;
+                else if (!synced) failure = synced.error().message;
+                for (size_t i = 0; i < g.jobs.size(); ++i) {
+                    if (failure.empty()) g.jobs[i]->done.set_value(std::move(g.job_results[i]));
+                    else g.jobs[i]->done.set_value(Error::unavailable(failure));
+                }
+                for (size_t i = 0; i < g.batch.size(); ++i) {
+                    if (failure.empty()) g.batch[i].done(std::move(g.results[i]));
+                    else g.batch[i].done(Error::unavailable(failure + "; send it again"));
+                }
+                if (failure.empty() && !g.batch.empty()) new_events = true;
+            }
+            // Only new events wake the routing step (a routing commit alone
+            // brings nothing new to route).
+            std::function<void()> listener;
+            {
+                std::lock_guard lock(mutex_);
+                listener = commit_listener_;
+            }
+            if (listener && new_events) listener();
         }
-        // Only new events wake the routing step (a routing commit alone
-        // brings nothing new to route).
-        if (listener && !batch.empty()) listener();
+    }
+
+    // fdatasync of the WAL: fsync works on the file, so a descriptor of our
+    // own reaches the frames SQLite wrote through its own. Reopened when the
+    // WAL was replaced (a fresh file after every connection closed).
+    Status sync_wal() {
+        const std::string wal = options_.path + "-wal";
+        struct stat now {};
+        if (::stat(wal.c_str(), &now) != 0)
+            return Error::unavailable(wal + ": cannot find the write-ahead log to sync: " + std::strerror(errno));
+        struct stat open_one {};
+        if (wal_fd_ < 0 || ::fstat(wal_fd_, &open_one) != 0 || open_one.st_ino != now.st_ino || open_one.st_dev != now.st_dev) {
+            if (wal_fd_ >= 0) ::close(wal_fd_);
+            wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+            if (wal_fd_ < 0) return Error::unavailable(wal + ": cannot open the write-ahead log to sync: " + std::strerror(errno));
+        }
+        if (::fdatasync(wal_fd_) != 0) {
+            metrics::counter("store_sync_failures_total").inc();
+            return Error::unavailable(wal + ": fdatasync failed: " + std::strerror(errno) +
+                                      "; what was committed since the last sync may not be on disk");
+        }
+        return ok_status();
     }
 
     // One request inside the open transaction. Returns Invalid when every
@@ -900,6 +989,13 @@ private:
     bool writer_healthy_ = true;
     std::string last_error_;
     std::thread thread_;
+    // The sync thread (sync_loop) and the groups it is to make durable.
+    std::mutex sync_mutex_;
+    std::condition_variable sync_cv_;
+    std::deque<Committed> to_sync_;
+    bool sync_closing_ = false;
+    std::thread sync_thread_;
+    int wal_fd_ = -1;  // used by the sync thread only (and open() before it starts)
     // Held by every write transaction of this process's connections (the
     // ingest writer's batches and the outbox's), see SqliteOutbox.
     std::mutex write_lock_;
@@ -910,6 +1006,13 @@ private:
 int sqlite_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
 
 Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
+    // SQLite's memory statistics put one process-wide mutex around every
+    // allocation it makes; the writer, the reader and the outbox connection
+    // queued on it (off-CPU profile in docs/performance.md). Only possible
+    // before SQLite initialises: when something else started it first, the
+    // statistics stay on and nothing else changes.
+    static std::once_flag configured;
+    std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
     try {
         if (auto dir = std::filesystem::path(options.path).parent_path(); !dir.empty())
             std::filesystem::create_directories(dir);

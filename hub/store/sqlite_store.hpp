@@ -3,7 +3,9 @@
 // Writes go through one writer thread that takes every request queued since
 // its last commit and commits them together (group commit): many partners'
 // requests share one fsync, and each request still runs in its own savepoint
-// so one failure cannot undo another's work.
+// so one failure cannot undo another's work. A second thread fsyncs the WAL
+// after each commit and only then answers the group, while the writer
+// already builds the next one.
 #pragma once
 
 #include "config/config.hpp"
@@ -15,7 +17,7 @@ namespace ketenhub::store {
 
 struct SqliteOptions {
     std::string path;
-    bool synchronous_full = true;  // fsync the WAL at every commit
+    bool synchronous_full = true;  // durable: no answer before the WAL holding its commit is fsynced
     size_t max_batch = 256;        // requests per group commit
     size_t max_queue = 10000;      // beyond this, ingest answers Unavailable
 };

@@ -233,3 +233,29 @@ TEST_F(SqliteStoreTest, AClosedStoreRefusesWritesAsUnavailable) {
 }
 
 }  // namespace
+
+// The answer waits for the fsync of the write-ahead log, done beside the
+// writer: when the log cannot be synced (here it is unlinked from under the
+// store, so it cannot be found), the request is not acknowledged, the store
+// reports itself unhealthy, and a retry is answered as a duplicate once the
+// log can be synced again (the commit itself was kept).
+TEST_F(SqliteStoreTest, NoAnswerWithoutTheSyncOfTheWriteAheadLog) {
+    ASSERT_TRUE(store_->ingest_sync(request("before", {record("a", {event("intake", "2010-08-02", "a")})})));
+    const fs::path wal = dir_ / "hub.db-wal";
+    ASSERT_TRUE(fs::exists(wal));
+    const fs::path aside = dir_ / "hub.db-wal.aside";
+    fs::create_hard_link(wal, aside);  // the same file, under a name the store does not look at
+    fs::remove(wal);
+
+    auto lost = store_->ingest_sync(request("during", {record("b", {event("intake", "2010-08-03", "b")})}));
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().kind, ErrorKind::Unavailable);
+    EXPECT_NE(lost.error().message.find("write-ahead log"), std::string::npos) << lost.error().message;
+    EXPECT_FALSE(store_->health());
+
+    fs::rename(aside, wal);  // the log is back: the retry syncs, and finds the committed document
+    auto retry = store_->ingest_sync(request("during", {record("b", {event("intake", "2010-08-03", "b")})}));
+    ASSERT_TRUE(retry) << retry.error().message;
+    EXPECT_TRUE(retry->duplicate);
+    EXPECT_TRUE(store_->health());
+}
