@@ -101,6 +101,8 @@ R"(usage: ketenhub-loadgen --url https://127.0.0.1:PORT/v1/messages --ca CA.pem
                          number, IOM case number, VWN client number, MbT dossier number
                          and family name rewritten; each record of a batch its own
                          person; default 100000; 0 keeps the samples' own persons)
+  --first-request N      number this run's requests from N (default 0): the ids and
+                         persons of a run that follows another on the same store
   --idle-connections N   mode idle: open N connections, send one request on each
                          (if samples are given), hold them for --duration S
   --expect-status CODE   exit 1 unless every answer had this status (smoke tests)
@@ -132,6 +134,7 @@ struct Options {
     // Distinct persons the documents are spread over (0: the samples' own
     // persons, every document about the same few people).
     uint64_t persons = 100000;
+    uint64_t first_request = 0;  // requests are numbered from here (ids and persons derive from the number)
     unsigned idle_connections = 0;
     int expect_status = 0;
     unsigned timeout_ms = 30000;
@@ -166,6 +169,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--handshakes-only") o.mode = "handshakes";
         else if (a == "--pad-to") o.pad_to = std::stoul(need(i));
         else if (a == "--persons") o.persons = std::stoull(need(i));
+        else if (a == "--first-request") o.first_request = std::stoull(need(i));
         else if (a == "--idle-connections") o.idle_connections = std::stoul(need(i)), o.mode = "idle";
         else if (a == "--expect-status") o.expect_status = std::stoi(need(i));
         else if (a == "--timeout-ms") o.timeout_ms = std::stoul(need(i));
@@ -412,13 +416,28 @@ std::optional<Template> make_template(const std::string& partner, const fs::path
 
 // The digits of `original` replaced, right to left, by those of `n` (the
 // other characters kept): "DTV-20100625-00501" stays DTV-dddddddd-ddddd.
-std::string renumber(const std::string& original, uint64_t n) {
+// With `letters`, what the digits cannot hold goes into the last run of
+// capital letters that is not the prefix (VWN-AM-007102: "AM"), so six
+// digits do not make persons a million apart share a client number.
+std::string renumber(const std::string& original, uint64_t n, bool letters = false) {
     std::string out = original;
-    for (size_t i = out.size(); i-- > 0;)
+    size_t i = out.size();
+    for (; i-- > 0;)
         if (std::isdigit(static_cast<unsigned char>(out[i]))) {
             out[i] = static_cast<char>('0' + n % 10);
             n /= 10;
+        } else if (std::isupper(static_cast<unsigned char>(out[i]))) {
+            break;
         }
+    if (!letters || i == std::string::npos || i >= out.size()) return out;
+    const size_t run_end = i + 1;
+    size_t run_start = run_end;
+    while (run_start > 0 && std::isupper(static_cast<unsigned char>(out[run_start - 1]))) --run_start;
+    if (run_start == 0) return out;  // the prefix ("MBT-"): never renamed
+    for (size_t j = run_end; j-- > run_start;) {
+        out[j] = static_cast<char>('A' + n % 26);
+        n /= 26;
+    }
     return out;
 }
 
@@ -484,15 +503,15 @@ std::string render(const Template& t, const IdSource& ids, uint64_t request, uin
             out += buf;
             break;
         case Slot::PersonCoa:
-            std::snprintf(buf, sizeof buf, "%08llu", 40000000ULL + k % 50000000ULL);
+            std::snprintf(buf, sizeof buf, "%08llu", 40000000ULL + k % 60000000ULL);
             out += buf;
             break;
         case Slot::PersonCase:
-            std::snprintf(buf, sizeof buf, "NL-AVRR-%04llu-%05llu", static_cast<unsigned long long>(2010 + (k / 100000) % 10),
+            std::snprintf(buf, sizeof buf, "NL-AVRR-%04llu-%05llu", static_cast<unsigned long long>(1000 + (k / 100000) % 9000),
                           static_cast<unsigned long long>(k % 100000));
             out += buf;
             break;
-        case Slot::PersonDigits: out += renumber(s.original, k); break;
+        case Slot::PersonDigits: out += renumber(s.original, k, true); break;
         case Slot::PersonName: {
             // "Beridze, Giorgi" (COA): the suffix goes on the family name
             // before the comma; otherwise at the end ("Bekim Ademi").
@@ -789,6 +808,7 @@ int main(int argc, char** argv) {
     Shared s;
     s.opt = parse(argc, argv);
     Options& o = s.opt;
+    s.ids.counter = o.first_request;
     std::signal(SIGPIPE, SIG_IGN);
 
     // Documents and identities.
