@@ -417,12 +417,19 @@ for r in $(seq 1 "$runs"); do
   hub_cpu=$(awk -v a="$t0_hub" -v b="$t1_hub" -v e="$el" 'BEGIN {printf "%.0f", (b-a)/e}')
   lg_cpu=$(awk -v c="$(jget '$.cpu_s' "$line")" -v e="$el" 'BEGIN {printf "%.0f", 100*c/e}')
   idle_pct=$(awk -v a="$t0_idle" -v b="$t1_idle" -v c="$t0_total" -v d="$t1_total" 'BEGIN {printf "%.0f", 100*(b-a)/(d-c)*'"$(nproc)"'}')
-  # Threads in creation order: main (signals), SQLite writer, I/O threads.
-  i=0 thr=
+  # Threads by the names the hub gives them (kh-writer, kh-sync, kh-io, kh-routing, ...; main: signals).
+  declare -A thr_ticks=()
+  thr_order=()
   for t in $(ls /proc/$HUB_PID/task | sort -n); do
-    name=$([ $i = 0 ] && echo main || { [ $i = 1 ] && echo writer || echo "io$((i-1))"; })
-    thr+="$name $(awk -v a="${t0_thr[$t]:-0}" -v b="$(awk '{print $14+$15}' /proc/$HUB_PID/task/$t/stat)" -v e="$el" 'BEGIN {printf "%.0f", (b-a)/e}')%, "
-    i=$((i+1))
+    name=$(cat "/proc/$HUB_PID/task/$t/comm" 2>/dev/null || echo '?')
+    [ "$name" = "$(basename "$HUB")" ] && name=main
+    name=${name#kh-}
+    [ -n "${thr_ticks[$name]+x}" ] || { thr_order+=("$name"); thr_ticks[$name]=0; }
+    thr_ticks[$name]=$(( ${thr_ticks[$name]} + $(awk '{print $14+$15}' "/proc/$HUB_PID/task/$t/stat") - ${t0_thr[$t]:-0} ))
+  done
+  thr=
+  for name in "${thr_order[@]}"; do
+    thr+="$name $(awk -v d="${thr_ticks[$name]}" -v e="$el" 'BEGIN {printf "%.0f", d/e}')%, "
   done
   threads_note="hub ${hub_cpu}% of one core (${thr%, }); load generator ${lg_cpu}%; machine idle ${idle_pct}% of $(nproc)00%"
   R[hub_cpu_note]=$threads_note

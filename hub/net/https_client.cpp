@@ -1,5 +1,6 @@
 #include "net/https_client.hpp"
 
+#include "common/background.hpp"
 #include "common/metrics.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -158,7 +159,10 @@ private:
 class HttpsClient final : public outbound::Transport {
 public:
     explicit HttpsClient(unsigned threads) : tls_(ssl::context::tls_client), work_(asio::make_work_guard(io_)) {
-        for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+        for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] {
+            name_this_thread("kh-push-io");
+            io_.run();
+        });
     }
     ~HttpsClient() override {
         work_.reset();

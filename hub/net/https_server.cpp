@@ -1,5 +1,6 @@
 #include "net/https_server.hpp"
 
+#include "common/background.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
@@ -391,7 +392,10 @@ Status HttpsServer::start() {
     impl_->bound_port = a.local_endpoint().port();
     impl_->work.emplace(impl_->ioc.get_executor());
     impl_->accept();
-    for (unsigned i = 0; i < impl_->cfg.threads; ++i) impl_->threads.emplace_back([impl = impl_] { impl->ioc.run(); });
+    for (unsigned i = 0; i < impl_->cfg.threads; ++i) impl_->threads.emplace_back([impl = impl_] {
+            name_this_thread("kh-io");
+            impl->ioc.run();
+        });
     return ok_status();
 }
 

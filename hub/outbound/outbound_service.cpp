@@ -375,9 +375,21 @@ OutboundService::OutboundService(store::Store& store, const Clock& clock, Regist
 OutboundService::~OutboundService() { stop(); }
 
 void OutboundService::start() {
-    threads_.emplace_back([this] { run_in_background(); routing_loop(); });
-    threads_.emplace_back([this] { run_in_background(); delivery_loop(); });
-    threads_.emplace_back([this] { run_in_background(); schedule_loop(); });
+    threads_.emplace_back([this] {
+        name_this_thread("kh-routing");
+        run_in_background();
+        routing_loop();
+    });
+    threads_.emplace_back([this] {
+        name_this_thread("kh-delivery");
+        run_in_background();
+        delivery_loop();
+    });
+    threads_.emplace_back([this] {
+        name_this_thread("kh-schedule");
+        run_in_background();
+        schedule_loop();
+    });
 }
 
 void OutboundService::stop() {

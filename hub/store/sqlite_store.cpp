@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include "common/background.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
@@ -264,8 +265,14 @@ public:
         reader_ = open_connection(options_.path, options_.synchronous_full);
         reader_statements_ = std::make_unique<StatementCache>(reader_);
         outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full), &write_lock_);
-        sync_thread_ = std::thread([this] { sync_loop(); });
-        thread_ = std::thread([this] { writer_loop(); });
+        sync_thread_ = std::thread([this] {
+            name_this_thread("kh-sync");
+            sync_loop();
+        });
+        thread_ = std::thread([this] {
+            name_this_thread("kh-writer");
+            writer_loop();
+        });
     }
 
     std::string backend() const override { return "sqlite"; }
