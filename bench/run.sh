@@ -787,7 +787,7 @@ cat <<EOF
 Issue 5. Everything here except the analysis block is written by \`bench/run.sh\`$([ $quick = 1 ] && echo ' (here in `--quick` mode: one run per figure, short windows, store growth only up to 100k events)'); the
 analysis block is written by hand and kept when the script runs again.
 
-- Run: \`bash bench/run.sh\` (about 12 minutes; \`--quick\` about 3 minutes). It builds \`ketenhub\`,
+- Run: \`bash bench/run.sh\` (about 14 minutes; \`--quick\` about 3 minutes). It builds \`ketenhub\`,
   the adapters and \`ketenhub-loadgen\` in \`build-bench/\`, installs nginx (Debian package) and
   Node-RED (npm registry) when missing, runs everything against 127.0.0.1 and rewrites this file.
 - Load generator: \`build-bench/bench/ketenhub-loadgen --help\` (\`bench/loadgen.cpp\`); its smoke test is
@@ -893,7 +893,7 @@ fi)
   identity resolution and routing see many people with a few documents each, as in the
   chain, rather than every document piling onto the samples' dozen people.
 - **The hub routes while it ingests**: every committed event that can lead somewhere (referrals,
-  registrations, support requests, the back office's answers; about two thirds of this mix) is routed by
+  registrations, support requests, the back office's answers; about a quarter of the events of this mix, 0.7 per document) is routed by
   the hub's routing thread, and the messages it causes are encoded (DT&V's signed) and stored in the
   outbox during the same runs. The partners have no delivery configured here, so those messages are
   stored as undeliverable; delivery is measured by the end-to-end figure.
