@@ -18,6 +18,7 @@
 
 #include <ketenhub/sdk/dates.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -220,13 +221,13 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     exec(db, "PRAGMA journal_mode = WAL");
     exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec(db, "PRAGMA foreign_keys = ON");
-    // SQLite's own WAL checkpoints, inside the commit that crosses 2,000
-    // pages: a checkpointer thread of our own measured better peak ingest
-    // but its database syncs beside the writer's WAL syncs put 100 ms on the
-    // p99 ack (docs/performance.md).
     exec(db, "PRAGMA cache_size = -32768");
     // A checkpoint every 8 MiB of WAL, as when the pages were 8 KiB and SQLite
-    // checkpointed at its default 1,000 pages.
+    // checkpointed at its default 1,000 pages: inside the commit that crosses
+    // it for every connection but the ingest writer, whose WAL the sync thread
+    // checkpoints between its syncs (SqliteStore::checkpoint_if_due). A
+    // checkpointer thread beside the writer's syncs was measured and dropped:
+    // its database syncs put 100 ms on the p99 ack (docs/performance.md).
     exec(db, "PRAGMA wal_autocheckpoint = 2000");
     return db;
 }
@@ -257,6 +258,12 @@ public:
         // answers, so the writer builds the next group while the disk syncs
         // the last one. An answer still means "on disk".
         writer_ = open_connection(options_.path, false);
+        // The writer never checkpoints inside its commits: the hook (which
+        // replaces SQLite's automatic checkpoint on this connection) only
+        // notes how long the WAL is, and the sync thread checkpoints between
+        // its syncs, so a checkpoint's copy and database sync never stall the
+        // next group nor run beside a WAL sync.
+        sqlite3_wal_hook(writer_, &SqliteStore::note_wal_length, this);
         migrate();
         writer_statements_ = std::make_unique<StatementCache>(writer_);
         if (options_.synchronous_full) {
@@ -265,6 +272,7 @@ public:
         reader_ = open_connection(options_.path, options_.synchronous_full);
         reader_statements_ = std::make_unique<StatementCache>(reader_);
         outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full), &write_lock_);
+        checkpointer_ = open_connection(options_.path, options_.synchronous_full);
         sync_thread_ = std::thread([this] {
             name_this_thread("kh-sync");
             sync_loop();
@@ -606,6 +614,8 @@ public:
         if (sync_thread_.joinable()) sync_thread_.join();
         if (wal_fd_ >= 0) ::close(wal_fd_);
         wal_fd_ = -1;
+        if (checkpointer_) sqlite3_close(checkpointer_);
+        checkpointer_ = nullptr;
         writer_statements_.reset();
         if (writer_) {
             sqlite3_close(writer_);
@@ -853,7 +863,36 @@ private:
                 listener = commit_listener_;
             }
             if (listener && new_events) listener();
+            checkpoint_if_due();
         }
+    }
+
+    static int note_wal_length(void* self, sqlite3*, const char*, int frames) {
+        static_cast<SqliteStore*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+        return SQLITE_OK;
+    }
+
+    // A passive checkpoint once the WAL holds 2,000 pages (8 MiB), as SQLite
+    // would do by itself, but after the answers of this sync: it copies what
+    // no reader still needs into the database and syncs it; the writer goes
+    // on meanwhile and the next sync covers what it committed.
+    void checkpoint_if_due() {
+        const int frames = wal_frames_.load(std::memory_order_relaxed);
+        if (frames < last_wal_frames_) next_checkpoint_at_ = kCheckpointFrames;  // the WAL started over
+        last_wal_frames_ = frames;
+        if (frames < next_checkpoint_at_) return;
+        int wal_pages = 0, copied = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            metrics::counter("store_checkpoint_failures_total").inc();
+            log::warn("store_checkpoint_failed", {{"reason", sqlite3_errmsg(checkpointer_)}});
+        } else {
+            metrics::counter("store_checkpoints_total").inc();
+        }
+        // Everything copied: the writer starts the WAL over at its next
+        // commit. Held back by a reader's snapshot: try again after another
+        // 4 MiB rather than after every sync (each try syncs the database).
+        next_checkpoint_at_ = rc == SQLITE_OK && copied == wal_pages ? kCheckpointFrames : frames + kCheckpointFrames / 2;
     }
 
     // fdatasync of the WAL: fsync works on the file, so a descriptor of our
@@ -1003,6 +1042,11 @@ private:
     bool sync_closing_ = false;
     std::thread sync_thread_;
     int wal_fd_ = -1;  // used by the sync thread only (and open() before it starts)
+    sqlite3* checkpointer_ = nullptr;  // the sync thread's connection, for checkpoints
+    std::atomic<int> wal_frames_{0};   // the WAL's length after the writer's last commit
+    int last_wal_frames_ = 0;          // the sync thread's: the length it saw last time
+    int next_checkpoint_at_ = 2000;    // and the length at which it checkpoints next
+    static constexpr int kCheckpointFrames = 2000;
     // Held by every write transaction of this process's connections (the
     // ingest writer's batches and the outbox's), see SqliteOutbox.
     std::mutex write_lock_;

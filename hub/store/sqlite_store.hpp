@@ -5,7 +5,8 @@
 // requests share one fsync, and each request still runs in its own savepoint
 // so one failure cannot undo another's work. A second thread fsyncs the WAL
 // after each commit and only then answers the group, while the writer
-// already builds the next one.
+// already builds the next one; between its syncs it also checkpoints the WAL
+// into the database, so the writer never does.
 #pragma once
 
 #include "config/config.hpp"

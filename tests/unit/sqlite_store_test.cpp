@@ -1,6 +1,7 @@
 // The SQLite store for real, on a temporary database file: idempotency,
 // per-record outcomes, snapshots, migrations and group commit.
 #include "adapter_harness.hpp"
+#include "common/metrics.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -258,4 +259,21 @@ TEST_F(SqliteStoreTest, NoAnswerWithoutTheSyncOfTheWriteAheadLog) {
     ASSERT_TRUE(retry) << retry.error().message;
     EXPECT_TRUE(retry->duplicate);
     EXPECT_TRUE(store_->health());
+}
+
+// The writer never checkpoints inside its commits; the sync thread does, once
+// the WAL passes 8 MiB, after answering: what was written reaches the database
+// file and the WAL starts over instead of growing.
+TEST_F(SqliteStoreTest, TheSyncThreadCheckpointsTheWriteAheadLog) {
+    const uint64_t before = metrics::counter("store_checkpoints_total").value();
+    const std::string filler(64 * 1024, 'x');
+    for (int i = 0; i < 200; ++i) {  // 12.5 MiB of bodies, one commit each
+        auto rq = request("big-" + std::to_string(i), {record("r" + std::to_string(i), {event("intake", "2010-08-02", "r")})});
+        rq.body = "<doc>" + filler + "</doc>";
+        ASSERT_TRUE(store_->ingest_sync(std::move(rq)));
+    }
+    EXPECT_GT(metrics::counter("store_checkpoints_total").value(), before);
+    // Checkpointed pages are in the database file itself, not only in the WAL.
+    EXPECT_GT(fs::file_size(dir_ / "hub.db"), 8u * 1024 * 1024);
+    EXPECT_LT(fs::file_size(dir_ / "hub.db-wal"), 16u * 1024 * 1024);
 }
