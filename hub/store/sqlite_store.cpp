@@ -222,12 +222,13 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     exec(db, synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     exec(db, "PRAGMA foreign_keys = ON");
     exec(db, "PRAGMA cache_size = -32768");
-    // A checkpoint every 8 MiB of WAL, as when the pages were 8 KiB and SQLite
-    // checkpointed at its default 1,000 pages: inside the commit that crosses
-    // it for every connection but the ingest writer, whose WAL the sync thread
-    // checkpoints between its syncs (SqliteStore::checkpoint_if_due). A
-    // checkpointer thread beside the writer's syncs was measured and dropped:
-    // its database syncs put 100 ms on the p99 ack (docs/performance.md).
+    // A checkpoint every 8 MiB of WAL (as when the pages were 8 KiB and SQLite
+    // checkpointed at its default 1,000 pages), inside the commit that crosses
+    // it: left on only for the reader's rare writes (an operator resolving an
+    // identity issue). The ingest writer's and the outbox's checkpoints are the
+    // sync thread's (SqliteStore::checkpoint_if_due); a checkpointer thread
+    // beside the writer's syncs was measured and dropped: its database syncs
+    // put 100 ms on the p99 ack (docs/performance.md).
     exec(db, "PRAGMA wal_autocheckpoint = 2000");
     return db;
 }
@@ -271,7 +272,11 @@ public:
         }
         reader_ = open_connection(options_.path, options_.synchronous_full);
         reader_statements_ = std::make_unique<StatementCache>(reader_);
-        outbox_ = std::make_unique<SqliteOutbox>(open_connection(options_.path, options_.synchronous_full), &write_lock_);
+        sqlite3* outbox_db = open_connection(options_.path, options_.synchronous_full);
+        // Its small writes would otherwise checkpoint now and then inside
+        // their commits, beside the sync thread's WAL syncs.
+        sqlite3_wal_autocheckpoint(outbox_db, 0);
+        outbox_ = std::make_unique<SqliteOutbox>(outbox_db, &write_lock_);
         checkpointer_ = open_connection(options_.path, options_.synchronous_full);
         sync_thread_ = std::thread([this] {
             name_this_thread("kh-sync");
