@@ -149,6 +149,31 @@ Options parse(int argc, char** argv) {
         if (i + 1 >= argc) die(std::string("missing value for ") + argv[i]);
         return argv[++i];
     };
+    // A number, or a message naming the option and what was given.
+    auto number = [&](int& i) -> double {
+        const std::string option = argv[i], v = need(i);
+        size_t used = 0;
+        double n = 0;
+        try {
+            n = std::stod(v, &used);
+        } catch (const std::exception&) {
+        }
+        if (used == 0 || used != v.size() || n < 0) die(option + ": '" + v + "' is not a non-negative number");
+        return n;
+    };
+    // A whole number, or a message naming the option and what was given.
+    auto count = [&](int& i) -> uint64_t {
+        const std::string option = argv[i], v = need(i);
+        size_t used = 0;
+        uint64_t n = 0;
+        try {
+            if (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0]))) n = std::stoull(v, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != v.size()) die(option + ": '" + v + "' is not a whole number");
+        return n;
+    };
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") usage(), std::exit(0);
@@ -158,21 +183,21 @@ Options parse(int argc, char** argv) {
         else if (a == "--key") o.key = need(i);
         else if (a == "--cert-dir") o.cert_dir = need(i);
         else if (a == "--mode") o.mode = need(i);
-        else if (a == "--connections") o.connections = std::stoul(need(i));
-        else if (a == "--threads") o.threads = std::stoul(need(i));
-        else if (a == "--rate") o.rate = std::stod(need(i));
-        else if (a == "--duration") o.duration = std::stod(need(i));
-        else if (a == "--requests") o.requests = std::stoull(need(i));
-        else if (a == "--warmup") o.warmup = std::stod(need(i));
+        else if (a == "--connections") o.connections = count(i);
+        else if (a == "--threads") o.threads = count(i);
+        else if (a == "--rate") o.rate = number(i);
+        else if (a == "--duration") o.duration = number(i);
+        else if (a == "--requests") o.requests = count(i);
+        else if (a == "--warmup") o.warmup = number(i);
         else if (a == "--keepalive") o.keepalive = true;
         else if (a == "--fresh-connections") o.keepalive = false;
         else if (a == "--handshakes-only") o.mode = "handshakes";
-        else if (a == "--pad-to") o.pad_to = std::stoul(need(i));
-        else if (a == "--persons") o.persons = std::stoull(need(i));
-        else if (a == "--first-request") o.first_request = std::stoull(need(i));
-        else if (a == "--idle-connections") o.idle_connections = std::stoul(need(i)), o.mode = "idle";
-        else if (a == "--expect-status") o.expect_status = std::stoi(need(i));
-        else if (a == "--timeout-ms") o.timeout_ms = std::stoul(need(i));
+        else if (a == "--pad-to") o.pad_to = count(i);
+        else if (a == "--persons") o.persons = count(i);
+        else if (a == "--first-request") o.first_request = count(i);
+        else if (a == "--idle-connections") o.idle_connections = count(i), o.mode = "idle";
+        else if (a == "--expect-status") o.expect_status = count(i);
+        else if (a == "--timeout-ms") o.timeout_ms = count(i);
         else if (a == "--all-samples") o.all_samples = true;
         else if (a == "--quiet") o.quiet = true;
         else if (a == "--samples") {

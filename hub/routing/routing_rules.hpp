@@ -1,7 +1,7 @@
 // Where a referral is routed and who is told what happened: the routing
 // rules of the chain (../shared/partners/README.md, "Routing"), as a pure
 // function of one committed event and what the hub knows about its person.
-// The core (hub/outbound/routing_service) runs it over the event flow,
+// The core (hub/outbound/outbound_service.cpp) runs it over the event flow,
 // allocates hub referral ids, encodes each message with the receiving
 // partner's adapter and puts it in the durable outbox in one transaction.
 #pragma once

@@ -135,8 +135,9 @@ public:
     virtual std::string backend() const = 0;
 
     // Stores the document, its records' events and the idempotency records
-    // in one transaction, then calls done (from a store thread). Requests
-    // submitted together may share one commit.
+    // in one transaction, then calls done (from a store thread) once that
+    // transaction is durable. Requests submitted together may share one
+    // commit.
     virtual void ingest(IngestRequest request, std::function<void(Result<IngestResult>)> done) = 0;
 
     // Synchronous convenience for tools and tests.
@@ -198,7 +199,7 @@ public:
     // An operator sends a dead message again: dead -> pending/waiting, attempts kept.
     virtual Status requeue_dead(int64_t id, int64_t now_ms) = 0;
     virtual Result<std::vector<RoutingNote>> routing_notes(size_t limit) = 0;
-    // Called (from a store thread) after each commit that stored events, so
+    // Called (from a store thread) once events are committed and durable, so
     // consumers of the event flow need not poll.
     virtual void set_commit_listener(std::function<void()> listener) = 0;
 
