@@ -4,6 +4,8 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
+#include <ketenhub/sdk/canonical_json.hpp>
+
 #include <algorithm>
 
 namespace ketenhub::ingest {
@@ -28,7 +30,7 @@ store::IngestRequest make_ingest_request(const std::string& partner, const std::
         auto& bodies = rq.event_bodies.emplace_back();
         if (!rec.accepted) continue;
         bodies.reserve(rec.events.size());
-        for (const auto& e : rec.events) bodies.push_back(sdk::Json(e).dump());
+        for (const auto& e : rec.events) bodies.push_back(sdk::to_json_text(e));
     }
     return rq;
 }

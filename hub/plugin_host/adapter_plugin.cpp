@@ -99,7 +99,7 @@ AdapterResult<sdk::DecodedDocument> AdapterInstance::decode(std::string_view doc
     std::string body = take(t, out);
     if (st != KH_OK) return failure_from(st, body, library_->name());
     try {
-        return sdk::Json::parse(body).get<sdk::DecodedDocument>();
+        return sdk::decoded_document_from_json_text(body);
     } catch (const std::exception& e) {
         return AdapterFailure{false, {{0, "", "adapter " + library_->name() + " returned malformed canonical output: " + e.what()}}};
     }

@@ -7,6 +7,7 @@
 
 #include <ketenhub/plugin_abi.h>
 #include <ketenhub/sdk/canonical.hpp>
+#include <ketenhub/sdk/canonical_json.hpp>
 
 #include <memory>
 #include <string>

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <ketenhub/sdk/canonical_json.hpp>
 #include <ketenhub/sdk/dates.hpp>
 
 #include <atomic>
@@ -349,7 +350,7 @@ public:
                 e.partner = s.text(2);
                 e.record_id = s.text(3);
                 e.retracted = !s.is_null(4);
-                e.event = sdk::Json::parse(s.text(5)).get<sdk::Event>();
+                e.event = sdk::event_from_json_text(s.text(5));
                 e.person_hub_id = s.text(6);
                 out.push_back(std::move(e));
             }
@@ -450,7 +451,7 @@ public:
                 e.partner = ev.text(2);
                 e.record_id = ev.text(3);
                 e.retracted = !ev.is_null(4);
-                e.event = sdk::Json::parse(ev.text(5)).get<sdk::Event>();
+                e.event = sdk::event_from_json_text(ev.text(5));
                 e.person_hub_id = p->hub_id;
                 t.events.push_back(std::move(e));
             }
@@ -489,7 +490,7 @@ public:
                 e.receipt_id = ev.text(1);
                 e.partner = ev.text(2);
                 e.record_id = ev.text(3);
-                e.event = sdk::Json::parse(ev.text(4)).get<sdk::Event>();
+                e.event = sdk::event_from_json_text(ev.text(4));
                 e.person_hub_id = p->hub_id;
                 h.events.push_back(std::move(e));
             }

@@ -13,6 +13,7 @@
 
 #include <ketenhub/plugin_abi.h>
 #include <ketenhub/sdk/canonical.hpp>
+#include <ketenhub/sdk/canonical_json.hpp>
 #include <ketenhub/sdk/xml.hpp>
 
 #include <cstdlib>
@@ -125,7 +126,7 @@ inline void destroy(kh_adapter_instance* instance) noexcept { delete self(instan
 inline kh_status decode(kh_adapter_instance* instance, const uint8_t* doc, size_t size, kh_buffer* out) noexcept {
     return guarded(out, [&]() -> kh_status {
         DecodedDocument d = self(instance)->decode(std::string_view(reinterpret_cast<const char*>(doc), size));
-        put(out, Json(d).dump());
+        put(out, to_json_text(d));
         return KH_OK;
     });
 }
