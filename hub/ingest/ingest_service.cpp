@@ -14,7 +14,7 @@ store::IngestRequest make_ingest_request(const std::string& partner, const std::
                                          const std::string& content_type, sdk::DecodedDocument document,
                                          const std::string& received_at, const std::string& peer_identity) {
     store::IngestRequest rq;
-    rq.receipt_id = random_uuid();
+    rq.receipt_id = time_ordered_uuid();
     rq.partner = partner;
     rq.body_sha256 = sha256_hex(body);
     rq.message_id = document.message_id;

@@ -1,0 +1,35 @@
+#include "common/ids.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <regex>
+#include <set>
+#include <thread>
+
+using namespace ketenhub;
+
+TEST(Ids, TimeOrderedUuidsAreVersion7AndSortInTheOrderTheyWereMade) {
+    const std::regex v7("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    std::string previous = time_ordered_uuid();
+    std::set<std::string> seen{previous};
+    for (int i = 0; i < 5; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const std::string id = time_ordered_uuid();
+        EXPECT_TRUE(std::regex_match(id, v7)) << id;
+        EXPECT_LT(previous, id) << "an id made later sorts earlier";
+        previous = id;
+        seen.insert(id);
+    }
+    for (int i = 0; i < 10000; ++i) seen.insert(time_ordered_uuid());  // same millisecond: the random bits differ
+    EXPECT_EQ(seen.size(), 10006u);
+}
+
+TEST(Ids, TheTimeInAVersion7UuidIsNow) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string id = time_ordered_uuid();
+    const long long stamped = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    EXPECT_GE(stamped, ms);
+    EXPECT_LE(stamped, ms + 1000);
+}
