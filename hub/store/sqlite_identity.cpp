@@ -80,20 +80,21 @@ std::vector<PersonRecord> SqliteIdentityRepository::by_match_key(const std::stri
 
 PersonRecord SqliteIdentityRepository::create(const PersonRecord& in) {
     PersonRecord p = in;
+    // The hub id is made from the row id in the same statement (the rowid
+    // SQLite would pick: one more than the largest; there is one writer), not
+    // by an UPDATE after the INSERT, which rewrote the row and its hub_id index.
     Statement& s = statements_.get(
-                "INSERT INTO persons (hub_id, v_number, family_name, given_names, birth_date, birth_precision, sex, "
+                "INSERT INTO persons (id, hub_id, v_number, family_name, given_names, birth_date, birth_precision, sex, "
                 "nationality, country_of_return, name_key, match_country, created_at) "
-                "VALUES ('pending', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                "SELECT n, printf('KH-%06d', n), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
+                "FROM (SELECT coalesce(max(id), 0) + 1 AS n FROM persons) RETURNING id, hub_id");
     s.bind_opt(1, p.v_number).bind_opt(2, p.family_name).bind_opt(3, p.given_names).bind_opt(4, p.birth_date)
         .bind(5, p.birth_precision).bind_opt(6, p.sex).bind_opt(7, p.nationality).bind_opt(8, p.country_of_return)
         .bind(9, p.name_key).bind(10, p.match_country).bind(11, now_);
-    s.run();
-    p.id = sqlite3_last_insert_rowid(statements_.db());
-    char hub_id[32];
-    std::snprintf(hub_id, sizeof hub_id, "KH-%06lld", static_cast<long long>(p.id));
-    p.hub_id = hub_id;
-    Statement& u = statements_.get("UPDATE persons SET hub_id = ?1 WHERE id = ?2");
-    u.bind(1, p.hub_id).bind(2, p.id).run();
+    if (!s.step()) throw std::runtime_error("creating a person returned no row");
+    p.id = s.integer(0);
+    p.hub_id = s.text(1);
+    s.reset();
     return p;
 }
 

@@ -19,6 +19,7 @@
 #include <ketenhub/sdk/canonical_json.hpp>
 #include <ketenhub/sdk/dates.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -1007,6 +1008,10 @@ private:
                 snapshot.reset().bind(1, rec.snapshot->scope).bind(2, rec.snapshot->version).bind(3, document_id).run();
             }
             const bool serialised = i < rq.event_bodies.size() && rq.event_bodies[i].size() == rec.events.size();
+            // The events of one record mostly describe the same person in the
+            // same words: resolved once, they are one person (also when only
+            // a name identifies them), and resolution's lookups run once.
+            std::vector<std::pair<const sdk::Event*, int64_t>> resolved;
             for (size_t k = 0; k < rec.events.size(); ++k) {
                 const auto& e = rec.events[k];
                 event.reset().bind(1, document_id).bind(2, rq.partner).bind(3, rec.record_id).bind(4, e.type)
@@ -1019,12 +1024,20 @@ private:
                     event.bind(7, rq.event_bodies[i][k]);
                 else
                     event.bind(7, sdk::Json(e).dump());
-                if (e.person)
-                    event.bind(8, identity::resolve(identities, *e.person, e.hub_referral_id,
-                                                    rq.partner + " " + rq.document_type + " " +
-                                                        (rq.message_id.empty() ? rec.record_id : rq.message_id)));
-                else
+                if (e.person) {
+                    auto same = std::find_if(resolved.begin(), resolved.end(), [&](const auto& r) {
+                        return *r.first->person == *e.person && r.first->hub_referral_id == e.hub_referral_id;
+                    });
+                    if (same == resolved.end()) {
+                        const int64_t id = identity::resolve(identities, *e.person, e.hub_referral_id,
+                                                             rq.partner + " " + rq.document_type + " " +
+                                                                 (rq.message_id.empty() ? rec.record_id : rq.message_id));
+                        same = resolved.insert(resolved.end(), {&e, id});
+                    }
+                    event.bind(8, same->second);
+                } else {
                     event.bind_null(8);
+                }
                 event.run();
             }
         }

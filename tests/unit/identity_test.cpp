@@ -132,6 +132,40 @@ TEST_F(IdentityTest, APersonKnownOnlyByPartnerIdIsFoldedIntoTheVNummerPerson) {
     EXPECT_EQ(t->merged_from.size(), 1u);
 }
 
+TEST_F(IdentityTest, TheEventsOfOneRecordAboutTheSamePersonAreOnePersonEvenByNameAlone) {
+    // A record whose events name someone only by name and birth date: one
+    // person, not one per event (and no candidate issue against themselves).
+    auto event = [](const std::string& type, const Who& who) {
+        sdk::Event e;
+        e.type = type;
+        e.event_date = "2010-06-01";
+        e.source = {"mbt", "Doc", "m1", "m1", 1};
+        e.person = ref(who);
+        return e;
+    };
+    const Who by_name{std::nullopt, {}, "Ademi", "Bekim", "1972-01-25", "MK"};
+    const Who other{std::nullopt, {}, "Kamara", "Fatmata", "1989-02-17", "SL"};
+    IngestRequest rq;
+    rq.receipt_id = "record-with-four-events";
+    rq.partner = "mbt";
+    rq.document_key = rq.message_id = "m1";
+    rq.document_type = "Doc";
+    rq.content_type = "application/xml";
+    rq.body = "<x/>";
+    rq.body_sha256 = "0";
+    rq.received_at = "2026-11-28T12:00:00.000Z";
+    rq.records.push_back(sdk::Record{"m1", 1, true,
+                                     {event("intake", by_name), event("reintegration_plan", by_name),
+                                      event("contact", other), event("monitoring_visit", by_name)},
+                                     {}, std::nullopt});
+    auto r = store_->ingest_sync(rq);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(persons(), 2);
+    EXPECT_TRUE(issues().empty());
+    see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
+    EXPECT_EQ(person("2046718305")->person.hub_id, "KH-000003");  // hub ids count on from the row ids
+}
+
 TEST_F(IdentityTest, TheHubsReferralIdFindsTheReferredPerson) {
     see("coa", {"2046718305", {{"coa", "30415522"}}, "Beridze", "Giorgi", "1978-04-12", "GE"});
     // The hub registers the referral it sends; an answer carries only its id.

@@ -91,6 +91,7 @@ struct PersonRef {
     // One class for the whole person block: every attribute above identifies
     // or describes the person.
     Sensitivity sensitivity = Sensitivity::Personal;
+    bool operator==(const PersonRef&) const = default;
 };
 
 namespace detail {
