@@ -51,7 +51,7 @@ else
   : "${runs:=3}" "${profile:=1}" "${diagnostics:=1}"; WARM=2 T_MAX=10 T_LAT=8 T_HS=6 T_GROW=8 HOLD=5 BIG=1000000
 fi
 SMALL=10000
-CONNS=64         # closed loop: enough concurrency for group commit to batch
+CONNS=128        # closed loop: enough concurrency for group commit to batch (64 left the hub 10% short, docs/performance.md)
 OPEN_CONNS=256   # open loop: enough that the client never queues at 80% load
 HS_CONNS=16      # handshake loop
 HS_THREADS=1     # load generator threads in the handshake loop: two contend on OpenSSL 3.0's locks

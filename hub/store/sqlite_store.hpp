@@ -21,6 +21,10 @@ struct SqliteOptions {
     bool synchronous_full = true;  // durable: no answer before the WAL holding its commit is fsynced
     size_t max_batch = 256;        // requests per group commit
     size_t max_queue = 10000;      // beyond this, ingest answers Unavailable
+    // WAL length (4 KiB pages) past which the sync thread makes the WAL start
+    // over, holding the writer for as long (see checkpoint_if_due). 1 GiB: a
+    // safety valve for sustained overload, not part of normal operation.
+    int wal_restart_pages = 262144;
 };
 
 // Opens (creating when needed) and migrates the database. Refuses a database
