@@ -10,15 +10,25 @@
 
 namespace ketenhub {
 
-std::string random_uuid() {
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
-    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+namespace {
+
+// Sets the version and the RFC variant bits and writes the 16 bytes in the
+// 8-4-4-4-12 form.
+std::string format_uuid(unsigned char (&b)[16], unsigned version) {
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
     char out[37];
     std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
                   b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return out;
+}
+
+}  // namespace
+
+std::string random_uuid() {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
+    return format_uuid(b, 4);
 }
 
 std::string time_ordered_uuid() {
@@ -28,12 +38,7 @@ std::string time_ordered_uuid() {
                                               std::chrono::system_clock::now().time_since_epoch())
                                               .count());
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
-    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);
-    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-    char out[37];
-    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    return out;
+    return format_uuid(b, 7);
 }
 
 std::string sha256_hex(std::string_view bytes) {

@@ -33,3 +33,14 @@ TEST(Ids, TheTimeInAVersion7UuidIsNow) {
     EXPECT_GE(stamped, ms);
     EXPECT_LE(stamped, ms + 1000);
 }
+
+TEST(Ids, RandomUuidsAreVersion4) {
+    const std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string id = random_uuid();
+        ASSERT_TRUE(std::regex_match(id, v4)) << id;
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
+}
