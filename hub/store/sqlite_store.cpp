@@ -241,6 +241,16 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     return db;
 }
 
+// A stored event's canonical JSON; a body that does not read names its
+// sequence number and what is wrong where.
+sdk::Event stored_event(int64_t seq, const std::string& body) {
+    try {
+        return sdk::event_from_json_text(body);
+    } catch (const sdk::CanonicalJsonError& e) {
+        throw std::runtime_error("stored event " + std::to_string(seq) + ": " + e.what());
+    }
+}
+
 struct Pending {
     IngestRequest request;
     std::function<void(Result<IngestResult>)> done;
@@ -351,7 +361,7 @@ public:
                 e.partner = s.text(2);
                 e.record_id = s.text(3);
                 e.retracted = !s.is_null(4);
-                e.event = sdk::event_from_json_text(s.text(5));
+                e.event = stored_event(e.seq, s.text(5));
                 e.person_hub_id = s.text(6);
                 out.push_back(std::move(e));
             }
@@ -452,7 +462,7 @@ public:
                 e.partner = ev.text(2);
                 e.record_id = ev.text(3);
                 e.retracted = !ev.is_null(4);
-                e.event = sdk::event_from_json_text(ev.text(5));
+                e.event = stored_event(e.seq, ev.text(5));
                 e.person_hub_id = p->hub_id;
                 t.events.push_back(std::move(e));
             }
@@ -491,7 +501,7 @@ public:
                 e.receipt_id = ev.text(1);
                 e.partner = ev.text(2);
                 e.record_id = ev.text(3);
-                e.event = sdk::event_from_json_text(ev.text(4));
+                e.event = stored_event(e.seq, ev.text(4));
                 e.person_hub_id = p->hub_id;
                 h.events.push_back(std::move(e));
             }
@@ -1051,7 +1061,7 @@ private:
                 if (serialised)
                     event.bind(7, rq.event_bodies[i][k]);
                 else
-                    event.bind(7, sdk::Json(e).dump());
+                    event.bind(7, sdk::to_json_text(e));
                 if (e.person) {
                     auto same = std::find_if(resolved.begin(), resolved.end(), [&](const auto& r) {
                         return *r.first->person == *e.person && r.first->hub_referral_id == e.hub_referral_id;

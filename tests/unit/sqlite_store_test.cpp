@@ -101,6 +101,18 @@ TEST_F(SqliteStoreTest, AnAcceptedDocumentIsStoredWithItsEvents) {
     EXPECT_EQ(stored[0].receipt_id, "r-doc-1");
 }
 
+TEST_F(SqliteStoreTest, AStoredEventThatDoesNotReadNamesItsSequenceNumberAndWhere) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a"), event("plan", "2010-08-03", "a")})})));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE events SET body = '{\"type\":1}' WHERE seq = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto read = store_->events_after(0, 10);
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("stored event 2: malformed canonical JSON at byte 8"), std::string::npos)
+        << read.error().message;
+}
+
 TEST_F(SqliteStoreTest, TheSameDocumentKeyAgainReturnsTheOriginalReceiptAndStoresNothing) {
     ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
     auto again = request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})});
