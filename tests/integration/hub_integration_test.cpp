@@ -202,6 +202,34 @@ TEST_F(HubTest, CertificateFromAnotherCaFailsTheHandshake) {
     EXPECT_EQ(count_documents(), 0);
 }
 
+// The hub remembers client chains it has verified (net/verified_certificates):
+// the second handshake with coa's certificate is accepted from that memory,
+// and a certificate with coa's subject from another CA, presented in
+// between, is still verified in full and refused.
+TEST_F(HubTest, ARememberedCertificateVouchesForNoOtherCertificateWithItsSubject) {
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+    std::string id;
+    {
+        auto first = connected("coa");
+        Response posted = first->post_xml(unique_coa_document(&id));
+        ASSERT_EQ(posted.status, 202u) << describe(posted);
+    }
+    const size_t mark = hub_->mark();
+    auto impostor = client("other-ca-coa");
+    Response refused = connect_and_post(*impostor, port_, unique_coa_document(&id));
+    EXPECT_EQ(refused.status, 0u) << "expected no HTTP response at all: " << describe(refused);
+    EXPECT_TRUE(hub_->wait_for_event("tls_handshake_failed", mark, 10s).has_value()) << "the daemon did not log the failed handshake";
+
+    auto again = connected("coa");
+    Response posted = again->post_xml(unique_coa_document(&id));
+    EXPECT_EQ(posted.status, 202u) << describe(posted);
+    Response metrics = again->get("/v1/metrics");
+    ASSERT_EQ(metrics.status, 200u) << describe(metrics);
+    EXPECT_NE(metrics.body.find("ketenhub_tls_client_chain_cache_hits_total 1\n"), std::string::npos) << metrics.body;
+    EXPECT_NE(metrics.body.find("ketenhub_tls_handshakes_total 2\n"), std::string::npos) << metrics.body;
+    EXPECT_EQ(count_documents(), 2);
+}
+
 TEST_F(HubTest, UnmappedCertificateFromOurCaIs403) {
     ASSERT_NO_FATAL_FAILURE(start_hub());  // coa and vwn; iom's certificate is valid but not configured
     auto iom = connected("iom");
