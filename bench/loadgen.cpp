@@ -811,6 +811,11 @@ std::unique_ptr<ssl::context> client_context(const Options& o, const std::string
     // Every connection makes a full handshake: no session resumption.
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+    // Send the client certificate file as it is (a partner's certificate and
+    // any intermediates), not the CA completed from the verify store: the
+    // server holds the CA already, and completing it is a verification of
+    // our own certificate per handshake.
+    SSL_CTX_set_mode(native, SSL_MODE_NO_AUTO_CHAIN);
     ctx->load_verify_file(o.ca);
     ctx->set_verify_mode(ssl::verify_peer);
     ctx->use_certificate_chain_file(cert);

@@ -196,6 +196,9 @@ Result<std::unique_ptr<outbound::Transport>> make_https_client(const config::Tls
     SSL_CTX* ctx = client->tls().native_handle();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    // Our chain as the certificate file has it, not completed from the
+    // partners' CA store on every handshake (see make_server_tls).
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
     if (SSL_CTX_use_certificate_chain_file(ctx, files.certificate.c_str()) != 1)
         return Error::invalid("outbound client certificate " + files.certificate + " cannot be loaded");
     if (SSL_CTX_use_PrivateKey_file(ctx, files.private_key.c_str(), SSL_FILETYPE_PEM) != 1)

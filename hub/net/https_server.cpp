@@ -143,6 +143,12 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& file
     ERR_clear_error();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // The chain sent is the certificate file as written (leaf, then any
+    // intermediates), as nginx does. Left to itself OpenSSL completes it from
+    // the client-CA store on every handshake: a verification of our own
+    // certificate each time, and the CA's certificate sent along for every
+    // partner to parse, though the partners hold it as their trust anchor.
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
     if (SSL_CTX_use_certificate_chain_file(ctx, files.certificate.c_str()) != 1)
         return Error::invalid(files.certificate + ": cannot use as server certificate: " + openssl_error());
     if (SSL_CTX_use_PrivateKey_file(ctx, files.private_key.c_str(), SSL_FILETYPE_PEM) != 1)

@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
@@ -111,6 +112,21 @@ std::string HttpsClient::connect(uint16_t port) {
         return "TLS handshake: " + ec.message();
     }
     return {};
+}
+
+std::vector<std::string> HttpsClient::server_chain_subjects() const {
+    std::vector<std::string> out;
+    if (!impl_->stream) return out;
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(impl_->stream->native_handle());
+    for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
+        BIO* bio = BIO_new(BIO_s_mem());
+        X509_NAME_print_ex(bio, X509_get_subject_name(sk_X509_value(chain, i)), 0, XN_FLAG_RFC2253);
+        char* data = nullptr;
+        long len = BIO_get_mem_data(bio, &data);
+        out.emplace_back(data, static_cast<size_t>(len));
+        BIO_free(bio);
+    }
+    return out;
 }
 
 Response HttpsClient::request(const std::string& method, const std::string& target, const std::string& body,

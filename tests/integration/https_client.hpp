@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ketenhub::it {
 
@@ -58,6 +59,10 @@ public:
     // For requests sent in pieces: write raw bytes (empty on success), then
     // read one response.
     std::string send_raw(std::string_view bytes);
+
+    // The subjects (RFC 2253) of the certificates the server sent in its
+    // handshake, its own first; empty when not connected.
+    std::vector<std::string> server_chain_subjects() const;
     Response read_response();
 
     // Sends close_notify (best effort) and closes the socket.

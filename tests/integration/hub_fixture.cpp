@@ -168,7 +168,7 @@ std::string HubTest::render_config(const ConfigOptions& o) const {
     x += "  <logging level=\"info\"/>\n";
     x += "  <listener address=\"127.0.0.1\" port=\"0\" threads=\"2\"" +
          (o.extra_listener_attributes.empty() ? "" : " " + o.extra_listener_attributes) + ">\n";
-    x += "    <tls client-ca=\"" + xml_attr(c + "/ca.pem") + "\" certificate=\"" + xml_attr(c + "/server.pem") +
+    x += "    <tls client-ca=\"" + xml_attr(c + "/ca.pem") + "\" certificate=\"" + xml_attr(c + "/" + o.server_certificate) +
          "\" private-key=\"" + xml_attr(c + "/server-key.pem") + "\"/>\n";
     x += "    <limits max-connections=\"1024\" max-body-bytes=\"" + std::to_string(o.max_body_bytes) +
          "\" max-header-bytes=\"16384\"/>\n";

@@ -40,6 +40,7 @@ struct ConfigOptions {
     std::vector<PartnerEntry> partners;
     size_t max_body_bytes = 64 * 1024;
     std::string extra_listener_attributes;  // e.g. an unknown attribute for `config check`
+    std::string server_certificate = "server.pem";  // in the certificates directory
 };
 
 // A COA sample from adapters/coa/contract/samples/{valid,invalid}/.

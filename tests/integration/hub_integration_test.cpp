@@ -230,6 +230,30 @@ TEST_F(HubTest, ARememberedCertificateVouchesForNoOtherCertificateWithItsSubject
     EXPECT_EQ(count_documents(), 2);
 }
 
+// The hub sends the certificates of its certificate file, as written, not
+// a chain OpenSSL completes from the client-CA store on every handshake
+// (which cost a verification of its own certificate per handshake, and every
+// partner a certificate to parse that it holds as its trust anchor).
+TEST_F(HubTest, TheHubSendsItsCertificateFileAsWrittenNotAChainCompletedFromTheClientCa) {
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+    auto c = connected("coa");
+    const auto sent = c->server_chain_subjects();
+    ASSERT_EQ(sent.size(), 1u) << "expected only the hub's own certificate, got " << ::testing::PrintToString(sent);
+    EXPECT_NE(sent[0].find("CN=localhost"), std::string::npos) << sent[0];
+}
+
+TEST_F(HubTest, ACertificateFileWithTheIssuerAppendedSendsBoth) {
+    write_text(certs_ / "server-and-ca.pem", read_text(certs_ / "server.pem") + read_text(certs_ / "ca.pem"));
+    ConfigOptions options = default_options();
+    options.server_certificate = "server-and-ca.pem";
+    ASSERT_NO_FATAL_FAILURE(start_hub(options));
+    auto c = connected("coa");
+    const auto sent = c->server_chain_subjects();
+    ASSERT_EQ(sent.size(), 2u) << ::testing::PrintToString(sent);
+    EXPECT_NE(sent[0].find("CN=localhost"), std::string::npos) << sent[0];
+    EXPECT_NE(sent[1].find("CN=Ketenhub Development CA"), std::string::npos) << "the second is the issuer: " << sent[1];
+}
+
 TEST_F(HubTest, UnmappedCertificateFromOurCaIs403) {
     ASSERT_NO_FATAL_FAILURE(start_hub());  // coa and vwn; iom's certificate is valid but not configured
     auto iom = connected("iom");
