@@ -911,7 +911,10 @@ fi)
   handshake with client certificate (no session resumption, no tickets) and close, no HTTP; the CPU per
   handshake is the server's process CPU (nginx: master and worker) and the load generator's over the run,
   divided by the handshakes made; ECDSA P-256 certificates from
-  \`scripts/gen-dev-certs.sh\`, TLS 1.3.
+  \`scripts/gen-dev-certs.sh\`, TLS 1.3. The load generator sends its certificate alone (the server holds the CA)
+  and verifies the server's chain in full once per partner identity, then recognises it
+  (\`hub/net/verified_certificates.hpp\`, as the hub does with the partners' chains); it still checks the
+  server's signature over every handshake. Both servers are measured with this same client.
 - **Memory**: VmRSS from \`/proc/PID/status\` after start; with $IDLE connections that each did the mTLS
   handshake and one POST, held open; VmHWM after the load runs. nginx: master + worker summed.
 - **End to end**: a real mutual-TLS partner endpoint (\`build-bench/ketenhub-partner-endpoint\`, the hub's

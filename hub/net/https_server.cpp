@@ -23,8 +23,6 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
-#include <ctime>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -79,62 +77,6 @@ partners::PeerCertificate describe_peer(SSL* ssl) {
     return out;
 }
 
-// The DER of every certificate the client sent, leaf first, end to end (DER
-// is self-delimiting): what VerifiedCertificates compares.
-std::string presented_chain_der(X509_STORE_CTX* store) {
-    std::string out;
-    auto append = [&out](X509* cert) {
-        int n = i2d_X509(cert, nullptr);
-        if (n <= 0) return false;
-        size_t at = out.size();
-        out.resize(at + static_cast<size_t>(n));
-        auto* p = reinterpret_cast<unsigned char*>(out.data() + at);
-        return i2d_X509(cert, &p) == n;
-    };
-    X509* leaf = X509_STORE_CTX_get0_cert(store);
-    if (!leaf || !append(leaf)) return {};
-    if (STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store))
-        for (int i = 0; i < sk_X509_num(sent); ++i)
-            if (X509* cert = sk_X509_value(sent, i); cert != leaf && !append(cert)) return {};
-    return out;
-}
-
-// When every certificate of the verified chain (up to and including the
-// trusted CA) is valid: the latest notBefore and the earliest notAfter.
-std::optional<std::pair<std::time_t, std::time_t>> chain_validity(X509_STORE_CTX* store) {
-    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(store);
-    if (!chain || sk_X509_num(chain) == 0) return std::nullopt;
-    std::time_t not_before = std::numeric_limits<std::time_t>::min();
-    std::time_t not_after = std::numeric_limits<std::time_t>::max();
-    for (int i = 0; i < sk_X509_num(chain); ++i) {
-        X509* cert = sk_X509_value(chain, i);
-        std::tm from{}, until{};
-        if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &from) != 1 || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &until) != 1)
-            return std::nullopt;
-        not_before = std::max(not_before, timegm(&from));
-        not_after = std::min(not_after, timegm(&until));
-    }
-    return std::pair{not_before, not_after};
-}
-
-// Replaces libssl's call of X509_verify_cert for client certificates: a chain
-// verified before is accepted again while it is valid, any other goes through
-// the full verification (verified_certificates.hpp says why and what is not
-// cached).
-int verify_client_chain(X509_STORE_CTX* store, void* arg) {
-    auto& verified = *static_cast<VerifiedCertificates*>(arg);
-    std::string presented = presented_chain_der(store);
-    if (!presented.empty() && verified.contains(presented, std::time(nullptr))) {
-        X509_STORE_CTX_set_error(store, X509_V_OK);
-        metrics::counter("tls_client_chain_cache_hits_total").inc();
-        return 1;
-    }
-    int ok = X509_verify_cert(store);
-    if (ok == 1 && !presented.empty())
-        if (auto validity = chain_validity(store)) verified.remember(std::move(presented), validity->first, validity->second);
-    return ok;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& files, ClientCertificate client) {
@@ -167,7 +109,8 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& file
                                                                   : SSL_VERIFY_PEER,
                        nullptr);
     SSL_CTX_set_verify_depth(ctx, 4);
-    SSL_CTX_set_cert_verify_callback(ctx, verify_client_chain, &tls->verified_client_chains);
+    tls->verified_client_chains.on_hit = [] { metrics::counter("tls_client_chain_cache_hits_total").inc(); };
+    verify_chains_through(ctx, tls->verified_client_chains);
     static const unsigned char kSessionContext[] = "ketenhub";
     SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
     // Partners keep connections alive rather than resuming sessions; issuing

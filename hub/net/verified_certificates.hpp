@@ -1,16 +1,19 @@
-// Client certificate chains that have passed full verification, so that the
-// next handshake presenting exactly the same chain need not check the CA's
-// signature again. Partners are few and keep their certificates for months:
-// on a busy listener nearly every handshake presents a chain seen before, and
-// checking the issuer's signature was a sixth of a full handshake's CPU
-// (docs/performance.md).
+// Certificate chains that have passed full verification, so that the next
+// handshake presenting exactly the same chain need not check the issuers'
+// signatures again (as a browser's verifier caches its results). Partners are
+// few and keep their certificates for months: on a busy listener nearly every
+// handshake presents a chain seen before, and its verification was a sixth of
+// a full handshake's CPU (docs/performance.md).
 //
 // What is remembered is the chain's exact DER bytes, compared in full (no
 // digest, so no collision to reason about), with the window in which every
-// certificate in the verified chain is valid. A hit is only a hit inside that
-// window. The handshake's own proof of possession (TLS CertificateVerify, the
-// client's signature over the handshake) is not cached and happens every time.
-// One cache belongs to one TLS context: a new client CA (reload) starts empty.
+// certificate of the verified chain is valid. A hit is only a hit inside that
+// window. The handshake's proof of possession (TLS CertificateVerify, the
+// peer's signature over the handshake) is not cached and happens every time.
+// One memory belongs to one OpenSSL context, whose trust store and
+// verification settings are fixed: a new client CA (a reload) starts empty.
+// A connection with its own expectations (a host name to match) is always
+// verified in full.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +24,8 @@
 #include <string_view>
 #include <unordered_map>
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace ketenhub::net {
 
 class VerifiedCertificates {
@@ -30,10 +35,13 @@ public:
     // True when `chain_der` passed verification before and `now` lies inside
     // the validity of every certificate of the chain it was verified with.
     bool contains(std::string_view chain_der, std::time_t now) const;
-    // After a full verification succeeded. When the cache is full it starts
+    // After a full verification succeeded. When the memory is full it starts
     // over: the partners' chains come back within one handshake each.
     void remember(std::string chain_der, std::time_t not_before, std::time_t not_after);
     size_t size() const;
+
+    // Called for every chain accepted from memory (the hub counts them).
+    std::function<void()> on_hit;
 
 private:
     struct Validity {
@@ -48,5 +56,9 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Validity, Hash, std::equal_to<>> chains_;
 };
+
+// Makes `ctx` verify the peer's chain through `memory` instead of calling
+// X509_verify_cert every time. `memory` must outlive `ctx`.
+void verify_chains_through(ssl_ctx_st* ctx, VerifiedCertificates& memory);
 
 }  // namespace ketenhub::net
