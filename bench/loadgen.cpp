@@ -585,7 +585,7 @@ struct Identity {
     // The server's chain, verified in full on the first handshake and then
     // recognised (hub/net/verified_certificates.hpp): the load generator
     // shares the two cores with the server it measures, and checking the
-    // same CA signature on every handshake was a sixth of its CPU.
+    // same CA signature on every handshake was 15% of its CPU.
     std::unique_ptr<ketenhub::net::VerifiedCertificates> verified = std::make_unique<ketenhub::net::VerifiedCertificates>();
     std::unique_ptr<ssl::context> ctx;
     std::vector<const Template*> docs;

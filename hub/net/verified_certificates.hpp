@@ -2,8 +2,8 @@
 // handshake presenting exactly the same chain need not check the issuers'
 // signatures again (as a browser's verifier caches its results). Partners are
 // few and keep their certificates for months: on a busy listener nearly every
-// handshake presents a chain seen before, and its verification was a sixth of
-// a full handshake's CPU (docs/performance.md).
+// handshake presents a chain seen before, and verifying it again was about a
+// tenth of the listener's CPU per full handshake (docs/performance.md).
 //
 // What is remembered is the chain's exact DER bytes, compared in full (no
 // digest, so no collision to reason about), with the window in which every
