@@ -243,9 +243,7 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
     // checkpointed at its default 1,000 pages), inside the commit that crosses
     // it: left on only for the reader's rare writes (an operator resolving an
     // identity issue). The ingest writer's and the outbox's checkpoints are the
-    // sync thread's (SqliteStore::checkpoint_if_due); a checkpointer thread
-    // beside the writer's syncs was measured and dropped: its database syncs
-    // put 100 ms on the p99 ack (docs/performance.md).
+    // checkpoint thread's (SqliteStore::checkpoint).
     exec(db, "PRAGMA wal_autocheckpoint = 2000");
     return db;
 }
@@ -288,9 +286,10 @@ public:
         writer_ = open_connection(options_.path, false);
         // The writer never checkpoints inside its commits: the hook (which
         // replaces SQLite's automatic checkpoint on this connection) only
-        // notes how long the WAL is, and the sync thread checkpoints between
-        // its syncs, so a checkpoint's copy and database sync never stall the
-        // next group nor run beside a WAL sync.
+        // notes how long the WAL is, and the checkpoint thread copies the WAL
+        // into the database beside the writer and the sync thread
+        // (checkpoint_loop), so a checkpoint's copy and database sync stall
+        // neither the next group nor the answers.
         sqlite3_wal_hook(writer_, &SqliteStore::note_wal_length, this);
         migrate();
         writer_statements_ = std::make_unique<StatementCache>(writer_);
@@ -301,10 +300,14 @@ public:
         reader_statements_ = std::make_unique<StatementCache>(reader_);
         sqlite3* outbox_db = open_connection(options_.path, options_.synchronous_full);
         // Its small writes would otherwise checkpoint now and then inside
-        // their commits, beside the sync thread's WAL syncs.
+        // their commits, holding the write lock (and so the writer) for the copy.
         sqlite3_wal_autocheckpoint(outbox_db, 0);
         outbox_ = std::make_unique<SqliteOutbox>(outbox_db, &write_lock_);
         checkpointer_ = open_connection(options_.path, options_.synchronous_full);
+        checkpoint_thread_ = std::thread([this] {
+            name_this_thread("kh-checkpoint");
+            checkpoint_loop();
+        });
         sync_thread_ = std::thread([this] {
             name_this_thread("kh-sync");
             sync_loop();
@@ -644,6 +647,14 @@ public:
         }
         sync_cv_.notify_all();
         if (sync_thread_.joinable()) sync_thread_.join();
+        {
+            std::lock_guard lock(checkpoint_mutex_);
+            checkpoint_closing_ = true;
+        }
+        checkpoint_cv_.notify_all();
+        if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+        if (db_fd_ >= 0) ::close(db_fd_);
+        db_fd_ = -1;
         if (wal_fd_ >= 0) ::close(wal_fd_);
         wal_fd_ = -1;
         if (checkpointer_) sqlite3_close(checkpointer_);
@@ -895,7 +906,7 @@ private:
                 listener = commit_listener_;
             }
             if (listener && new_events) listener();
-            checkpoint_if_due();
+            wake_checkpointer_if_due();
         }
     }
 
@@ -904,42 +915,82 @@ private:
         return SQLITE_OK;
     }
 
-    // A passive checkpoint once the WAL holds 2,000 pages (8 MiB), as SQLite
-    // would do by itself, but after the answers of this sync: it copies what
-    // no reader still needs into the database and syncs it; the writer goes
-    // on meanwhile and the next sync covers what it committed.
-    //
-    // The WAL only starts over when the writer begins a transaction after
-    // everything was copied and no reader is still in the WAL. Under steady
-    // load the writer has always begun its next group before a checkpoint
-    // ends and routing is always reading, so the WAL grows until the load
-    // pauses (1.5 GB in 15 s at 1,850 documents/s). Past
-    // SqliteOptions::wal_restart_pages the checkpoint holds the writer between
-    // two groups and waits up to 100 ms for the readers to leave the WAL
-    // (SQLITE_CHECKPOINT_RESTART), so the WAL starts over at the next group.
-    // That stalls the answers for as long, so it is a bound on the disk a WAL
-    // may take, not the way checkpoints are done: at 16 MiB it put the p99 ack
-    // at 1,850 documents/s from 24 to 60-95 ms (docs/performance.md).
-    void checkpoint_if_due() {
+    // The sync thread's part: wake the checkpoint thread once the writer has
+    // added kCheckpointFrames to the WAL since the last checkpoint (or the WAL
+    // started over), not after every sync.
+    void wake_checkpointer_if_due() {
         const int frames = wal_frames_.load(std::memory_order_relaxed);
-        if (frames < last_wal_frames_) {  // the WAL started over
-            next_checkpoint_at_ = kCheckpointFrames;
-            next_restart_at_ = options_.wal_restart_pages;
-        }
+        const bool started_over = frames < last_wal_frames_;
         last_wal_frames_ = frames;
-        const bool restart = frames >= next_restart_at_;
-        if (!restart && frames < next_checkpoint_at_) return;
+        if (!started_over && frames < checkpoint_due_at_.load(std::memory_order_relaxed)) return;
+        {
+            std::lock_guard lock(checkpoint_mutex_);
+            checkpoint_wanted_ = true;
+        }
+        checkpoint_cv_.notify_one();
+    }
+
+    void checkpoint_loop() {
+        for (;;) {
+            {
+                std::unique_lock lock(checkpoint_mutex_);
+                checkpoint_cv_.wait(lock, [&] { return checkpoint_closing_ || checkpoint_wanted_; });
+                if (checkpoint_closing_) return;
+                checkpoint_wanted_ = false;
+            }
+            checkpoint();
+        }
+    }
+
+    // Checkpoints on their own thread and connection, beside the writer and
+    // the sync thread: a passive checkpoint every 500 pages (2 MiB) of WAL
+    // copies what no reader still needs into the database and syncs it.
+    // Every 2,000 pages (8 MiB, SQLite's default with 8 KiB pages) made the
+    // p99 ack at 50% load worse (12 ms against 8-10 ms, bench/): each
+    // checkpoint's copy took the CPU from the writer in one longer burst.
+    //
+    // Passive checkpoints alone never let the WAL start over under steady
+    // load: SQLite starts it over only when the writer begins a transaction
+    // after everything was copied and no reader is still in the WAL, and the
+    // writer has always committed more while a checkpoint copies. An
+    // unbounded WAL costs more than its disk: every commit appends to the
+    // file (new page-cache pages and blocks for each frame), each WAL sync
+    // then also commits the file system's journal, and checkpoints on this
+    // thread made the answers wait for the database syncs (docs/performance.md,
+    // 100-150 ms p99 with a WAL that grew to 1 GiB). So once the WAL holds
+    // SqliteOptions::wal_restart_pages (64 MiB), it is caught up with passive
+    // checkpoints until little is left, and then the last few groups are
+    // copied while the writer is held between two groups (the write lock),
+    // waiting up to 5 ms for readers to leave the WAL
+    // (SQLITE_CHECKPOINT_RESTART): the writer's next group starts the WAL
+    // over, and from then on commits overwrite the same 64 MiB. Measured with
+    // bench/ against checkpoints on the sync thread: about 6% more documents/s
+    // at the maximum, the p99 ack at 50% load 8-10 ms instead of 10-12 ms, a
+    // WAL of 64-96 MiB instead of up to 1 GiB; the writer is held for a few
+    // milliseconds once per 64 MiB.
+    void checkpoint() {
         int wal_pages = 0, copied = 0;
-        int rc;
-        if (restart) {
-            std::lock_guard writing(write_lock_);
-            sqlite3_busy_timeout(checkpointer_, 100);
-            rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
-            sqlite3_busy_timeout(checkpointer_, 10000);
-            metrics::counter(rc == SQLITE_OK ? "store_checkpoint_restarts_total" : "store_checkpoint_restarts_busy_total").inc();
-            next_restart_at_ = frames + kCheckpointFrames;  // should the readers not have left: again 8 MiB later
-        } else {
-            rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        int rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        bool restarted = false;
+        if (rc == SQLITE_OK && wal_pages >= options_.wal_restart_pages) {
+            // Catch up first (the writer goes on meanwhile) so that the part
+            // done while it is held is small.
+            for (int i = 0; i < 3 && rc == SQLITE_OK && wal_pages - copied > kRestartRemainderFrames; ++i)
+                rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+            // SQLite syncs the database only after a checkpoint that found
+            // nothing newer left in the WAL, which under load is the one below:
+            // it would flush 64 MiB of copied pages with the writer held.
+            // Flushed here, the writer waits for the last few groups' pages.
+            if (rc == SQLITE_OK) sync_database();
+            if (rc == SQLITE_OK) {
+                std::lock_guard writing(write_lock_);
+                sqlite3_busy_timeout(checkpointer_, kRestartReaderWaitMs);
+                rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
+                sqlite3_busy_timeout(checkpointer_, 10000);
+                restarted = rc == SQLITE_OK;
+                metrics::counter(restarted ? "store_checkpoint_restarts_total" : "store_checkpoint_restarts_busy_total").inc();
+                if (rc == SQLITE_BUSY) rc = SQLITE_OK;  // a reader stayed: passive copying goes on, restart next time
+            }
         }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             metrics::counter("store_checkpoint_failures_total").inc();
@@ -947,12 +998,20 @@ private:
         } else {
             metrics::counter("store_checkpoints_total").inc();
         }
-        // Everything copied: the next sync tries again, as the WAL starts over
-        // only if the writer's next group begins after a complete copy; this
-        // catch-up copies little. Held back by a reader's snapshot: try again
-        // after another 4 MiB rather than after every sync (each try syncs the
-        // database).
-        next_checkpoint_at_ = rc == SQLITE_OK && copied == wal_pages ? kCheckpointFrames : frames + kCheckpointFrames / 2;
+        // The next one after another 2 MiB: counted from what was copied, or
+        // (held back by a reader's snapshot) from the WAL's length now.
+        const int done_to = restarted ? 0 : (rc == SQLITE_OK && copied == wal_pages ? copied : wal_pages);
+        checkpoint_due_at_.store(done_to + kCheckpointFrames, std::memory_order_relaxed);
+    }
+
+    // fdatasync of the database file through a descriptor of the checkpoint
+    // thread's own. Best effort: the restart's checkpoint syncs it in any case.
+    void sync_database() {
+        if (db_fd_ < 0) db_fd_ = ::open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (db_fd_ < 0 || ::fdatasync(db_fd_) != 0) {
+            metrics::counter("store_sync_failures_total").inc();
+            log::warn("store_database_sync_failed", {{"path", options_.path}, {"reason", std::strerror(errno)}});
+        }
     }
 
     // fdatasync of the WAL: fsync works on the file, so a descriptor of our
@@ -1114,12 +1173,20 @@ private:
     bool sync_closing_ = false;
     std::thread sync_thread_;
     int wal_fd_ = -1;  // used by the sync thread only (and open() before it starts)
-    sqlite3* checkpointer_ = nullptr;  // the sync thread's connection, for checkpoints
-    std::atomic<int> wal_frames_{0};   // the WAL's length after the writer's last commit
-    int last_wal_frames_ = 0;          // the sync thread's: the length it saw last time
-    int next_checkpoint_at_ = 2000;    // and the length at which it checkpoints next
-    int next_restart_at_ = options_.wal_restart_pages;  // and at which it makes the WAL start over
-    static constexpr int kCheckpointFrames = 2000;
+    // The checkpoint thread (checkpoint_loop), its connection and when it is due.
+    std::thread checkpoint_thread_;
+    sqlite3* checkpointer_ = nullptr;
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_cv_;
+    bool checkpoint_wanted_ = false;
+    bool checkpoint_closing_ = false;
+    int db_fd_ = -1;  // the checkpoint thread's descriptor of the database file (sync_database)
+    std::atomic<int> wal_frames_{0};                        // the WAL's length after the writer's last commit
+    std::atomic<int> checkpoint_due_at_{kCheckpointFrames};  // the length at which the next checkpoint is due
+    int last_wal_frames_ = 0;                               // the sync thread's: the length it saw last time
+    static constexpr int kCheckpointFrames = 500;  // 2 MiB
+    static constexpr int kRestartRemainderFrames = 64;  // caught up when at most this much is left to copy
+    static constexpr int kRestartReaderWaitMs = 5;
     // Held by every write transaction of this process's connections (the
     // ingest writer's batches and the outbox's), see SqliteOutbox.
     std::mutex write_lock_;

@@ -5,8 +5,8 @@
 // requests share one fsync, and each request still runs in its own savepoint
 // so one failure cannot undo another's work. A second thread fsyncs the WAL
 // after each commit and only then answers the group, while the writer
-// already builds the next one; between its syncs it also checkpoints the WAL
-// into the database, so the writer never does.
+// already builds the next one. A third thread checkpoints the WAL into the
+// database beside both and makes it start over every 64 MiB.
 #pragma once
 
 #include "config/config.hpp"
@@ -21,10 +21,11 @@ struct SqliteOptions {
     bool synchronous_full = true;  // durable: no answer before the WAL holding its commit is fsynced
     size_t max_batch = 256;        // requests per group commit
     size_t max_queue = 10000;      // beyond this, ingest answers Unavailable
-    // WAL length (4 KiB pages) past which the sync thread makes the WAL start
-    // over, holding the writer for as long (see checkpoint_if_due). 1 GiB: a
-    // safety valve for sustained overload, not part of normal operation.
-    int wal_restart_pages = 262144;
+    // WAL length (4 KiB pages) at which the checkpoint thread makes the WAL
+    // start over, holding the writer for the last few groups' copy (see
+    // SqliteStore::checkpoint). 64 MiB: under steady load the WAL file stays
+    // this size and commits overwrite it.
+    int wal_restart_pages = 16384;
 };
 
 // Opens (creating when needed) and migrates the database. Refuses a database

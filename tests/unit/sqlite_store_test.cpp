@@ -273,10 +273,10 @@ TEST_F(SqliteStoreTest, NoAnswerWithoutTheSyncOfTheWriteAheadLog) {
     EXPECT_TRUE(store_->health());
 }
 
-// The writer never checkpoints inside its commits; the sync thread does, once
-// the WAL passes 8 MiB, after answering: what was written reaches the database
-// file.
-TEST_F(SqliteStoreTest, TheSyncThreadCheckpointsTheWriteAheadLog) {
+// The writer never checkpoints inside its commits; the checkpoint thread
+// does, each time the WAL has grown by 2 MiB: what was written reaches the
+// database file.
+TEST_F(SqliteStoreTest, TheCheckpointThreadCopiesTheWriteAheadLogIntoTheDatabase) {
     const uint64_t before = metrics::counter("store_checkpoints_total").value();
     const std::string filler(64 * 1024, 'x');
     for (int i = 0; i < 200; ++i) {  // 12.5 MiB of bodies, one commit each
@@ -284,6 +284,9 @@ TEST_F(SqliteStoreTest, TheSyncThreadCheckpointsTheWriteAheadLog) {
         rq.body = "<doc>" + filler + "</doc>";
         ASSERT_TRUE(store_->ingest_sync(std::move(rq)));
     }
+    // The checkpoint runs beside the answers: wait for it (bounded).
+    for (int i = 0; i < 500 && fs::file_size(dir_ / "hub.db") <= 8u * 1024 * 1024; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_GT(metrics::counter("store_checkpoints_total").value(), before);
     // Checkpointed pages are in the database file itself, not only in the WAL
     // (whether the WAL also started over depends on timing; the next test
@@ -292,9 +295,9 @@ TEST_F(SqliteStoreTest, TheSyncThreadCheckpointsTheWriteAheadLog) {
 }
 
 // Under steady writes, with a reader always in the WAL, passive checkpoints
-// alone never let the WAL start over: past its limit (here 16 MiB, by default
-// 1 GiB) the sync thread makes it (holding the writer between groups, waiting
-// for the reader to move on).
+// alone never let the WAL start over: at its limit (here 16 MiB, by default
+// 64 MiB) the checkpoint thread makes it (holding the writer between groups,
+// waiting for the reader to move on).
 TEST_F(SqliteStoreTest, TheWriteAheadLogStartsOverUnderSteadyWritesAndReads) {
     store_.reset();
     auto limited = open_sqlite({(dir_ / "hub.db").string(), true, 64, 1000, 4000});
@@ -322,6 +325,8 @@ TEST_F(SqliteStoreTest, TheWriteAheadLogStartsOverUnderSteadyWritesAndReads) {
     reading.join();
     sqlite3_close(reader);
     EXPECT_GE(metrics::counter("store_checkpoint_restarts_total").value(), before + 1);
-    // The file keeps its largest extent: 16 MiB and what one more sync added.
-    EXPECT_LT(fs::file_size(dir_ / "hub.db-wal"), 24u * 1024 * 1024);
+    // The file keeps its largest extent: 16 MiB, what the writer added while
+    // the checkpoint caught up, and a few more 2 MiB steps should the
+    // reader have stayed past the restart's wait (50 MiB without restarts).
+    EXPECT_LT(fs::file_size(dir_ / "hub.db-wal"), 32u * 1024 * 1024);
 }
