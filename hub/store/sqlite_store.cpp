@@ -954,10 +954,11 @@ private:
     // after everything was copied and no reader is still in the WAL, and the
     // writer has always committed more while a checkpoint copies. An
     // unbounded WAL costs more than its disk: every commit appends to the
-    // file (new page-cache pages and blocks for each frame), each WAL sync
-    // then also commits the file system's journal, and checkpoints on this
-    // thread made the answers wait for the database syncs (docs/performance.md,
-    // 100-150 ms p99 with a WAL that grew to 1 GiB). So once the WAL holds
+    // file (new page-cache pages and blocks for each frame), and each WAL
+    // sync then also commits the file system's journal, which waits for the
+    // database writes of a checkpoint running beside it (an earlier
+    // checkpoint thread beside a growing WAL put the p99 ack at 100-150 ms,
+    // docs/performance.md). So once the WAL holds
     // SqliteOptions::wal_restart_pages (64 MiB), it is caught up with passive
     // checkpoints until little is left, and then the last few groups are
     // copied while the writer is held between two groups (the write lock),
