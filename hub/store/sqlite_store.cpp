@@ -7,6 +7,7 @@
 #include "store/sqlite_identity.hpp"
 #include "store/sqlite_outbox.hpp"
 #include "store/sqlite_util.hpp"
+#include "store/wal_gather_vfs.hpp"
 
 #include <sqlite3.h>
 
@@ -206,9 +207,9 @@ CREATE TABLE routing_notes (
 )SQL"},
 };
 
-sqlite3* open_connection(const std::string& path, bool synchronous_full) {
+sqlite3* open_connection(const std::string& path, bool synchronous_full, const char* vfs = nullptr) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         std::string m = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
@@ -279,11 +280,14 @@ public:
     }
 
     void open() {
-        // Durable: the writer's COMMIT does not fsync (synchronous=NORMAL);
-        // the sync thread fsyncs the WAL after each commit and only then
-        // answers, so the writer builds the next group while the disk syncs
-        // the last one. An answer still means "on disk".
-        writer_ = open_connection(options_.path, false);
+        // Durable: the writer's COMMIT does not fsync; the sync thread fsyncs
+        // the WAL after each commit and only then answers, so the writer
+        // builds the next group while the disk syncs the last one. An answer
+        // still means "on disk". The writer's WAL goes through the gathering
+        // VFS (store/wal_gather_vfs.hpp): a commit's frames reach the file in
+        // one write at the commit's sync (synchronous = FULL), which writes
+        // them and leaves the fsync to the sync thread.
+        writer_ = open_connection(options_.path, true, wal_gather_vfs());
         // The writer never checkpoints inside its commits: the hook (which
         // replaces SQLite's automatic checkpoint on this connection) only
         // notes how long the WAL is, and the checkpoint thread copies the WAL
