@@ -101,7 +101,7 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
         }
         net::HttpResponse ok;
         ok.status = r->duplicate ? 200 : 202;
-        ok.body = r->receipt.to_json().dump(-1, ' ', false, sdk::Json::error_handler_t::replace);
+        ok.body = std::move(r->receipt_json);
         ok.headers.emplace_back("Location", "/v1/receipts/" + r->receipt.receipt_id);
         metrics::counter(std::string(r->duplicate ? "ingest_duplicates_total" : "ingest_accepted_total") + label).inc();
         log::info(r->duplicate ? "document_duplicate" : "document_accepted",

@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <ketenhub/sdk/canonical_json.hpp>
+
 #include <future>
 
 namespace ketenhub::store {
@@ -32,6 +34,58 @@ sdk::Json Receipt::to_json() const {
     return sdk::Json{{"receipt_id", receipt_id}, {"partner", partner},     {"message_id", message_id},
                      {"document_type", document_type}, {"status", status}, {"received_at", received_at},
                      {"records", records_json}};
+}
+
+std::string Receipt::to_json_text() const {
+    // Members in the order nlohmann's object (a std::map) writes them.
+    namespace jt = sdk::json_text;
+    std::string out;
+    out.reserve(256 + 96 * records.size());
+    out += "{\"document_type\":";
+    jt::append_string(out, document_type);
+    out += ",\"message_id\":";
+    jt::append_string(out, message_id);
+    out += ",\"partner\":";
+    jt::append_string(out, partner);
+    out += ",\"receipt_id\":";
+    jt::append_string(out, receipt_id);
+    out += ",\"received_at\":";
+    jt::append_string(out, received_at);
+    out += ",\"records\":[";
+    for (size_t i = 0; i < records.size(); ++i) {
+        const RecordReceipt& r = records[i];
+        if (i > 0) out += ',';
+        out += "{\"events\":";
+        out += std::to_string(r.events);
+        if (r.line > 0) {
+            out += ",\"line\":";
+            jt::append_integer(out, r.line);
+        }
+        out += ",\"outcome\":";
+        jt::append_string(out, store::to_string(r.outcome));
+        if (!r.problems.empty()) {
+            out += ",\"problems\":[";
+            for (size_t k = 0; k < r.problems.size(); ++k) {
+                const sdk::Problem& p = r.problems[k];
+                if (k > 0) out += ',';
+                out += "{\"field\":";
+                jt::append_string(out, p.field);
+                out += ",\"line\":";
+                jt::append_integer(out, p.line);
+                out += ",\"message\":";
+                jt::append_string(out, p.message);
+                out += '}';
+            }
+            out += ']';
+        }
+        out += ",\"record_id\":";
+        jt::append_string(out, r.record_id);
+        out += '}';
+    }
+    out += "],\"status\":";
+    jt::append_string(out, status);
+    out += '}';
+    return out;
 }
 
 Receipt Receipt::from_json(const sdk::Json& j) {

@@ -1052,7 +1052,11 @@ private:
         {
             Statement& s = writer_statements_->get( "SELECT receipt FROM documents WHERE partner = ?1 AND document_key = ?2");
             s.bind(1, rq.partner).bind(2, rq.document_key);
-            if (s.step()) return IngestResult{true, Receipt::from_json(sdk::Json::parse(s.text(0)))};
+            if (s.step()) {
+                std::string stored = s.text(0);
+                Receipt original = Receipt::from_json(sdk::Json::parse(stored));
+                return IngestResult{true, std::move(original), std::move(stored)};
+            }
         }
         Receipt receipt;
         receipt.receipt_id = rq.receipt_id;
@@ -1094,12 +1098,13 @@ private:
         }
         receipt.status = rejected ? "partially_accepted" : "accepted";
 
+        std::string receipt_json = receipt.to_json_text();
         Statement& doc = writer_statements_->get(
                       "INSERT INTO documents (receipt_id, partner, document_key, message_id, document_type, content_type, "
                       "body_sha256, body, received_at, peer_identity, receipt) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
         doc.bind(1, rq.receipt_id).bind(2, rq.partner).bind(3, rq.document_key).bind(4, rq.message_id)
             .bind(5, rq.document_type).bind(6, rq.content_type).bind(7, rq.body_sha256).bind_blob(8, rq.body)
-            .bind(9, rq.received_at).bind(10, rq.peer_identity).bind(11, receipt.to_json().dump());
+            .bind(9, rq.received_at).bind(10, rq.peer_identity).bind(11, receipt_json);
         doc.run();
         const int64_t document_id = sqlite3_last_insert_rowid(writer_);
 
@@ -1157,7 +1162,7 @@ private:
                 event.run();
             }
         }
-        return IngestResult{false, std::move(receipt)};
+        return IngestResult{false, std::move(receipt), std::move(receipt_json)};
     }
 
     SqliteOptions options_;

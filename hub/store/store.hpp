@@ -47,6 +47,9 @@ struct Receipt {
     std::vector<RecordReceipt> records;
 
     sdk::Json to_json() const;
+    // The same text as to_json().dump(), written directly: the writer stores
+    // it with every document and the answer carries it.
+    std::string to_json_text() const;
     static Receipt from_json(const sdk::Json& j);
 };
 
@@ -75,6 +78,7 @@ struct IngestRequest {
 struct IngestResult {
     bool duplicate = false;  // the document key was known: receipt is the original
     Receipt receipt;
+    std::string receipt_json;  // the receipt as stored (Receipt::to_json_text), the answer's body
 };
 
 struct StoredEvent {

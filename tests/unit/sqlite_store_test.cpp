@@ -147,6 +147,30 @@ TEST_F(SqliteStoreTest, APartlyRejectedBatchKeepsTheGoodRecordsAndReportsTheBad)
     auto found = store_->find_receipt("mbt", "export-1");
     ASSERT_TRUE(found && *found);
     EXPECT_EQ((*found)->to_json(), r->receipt.to_json());
+    // The answer's body is the stored text, also for the same document again.
+    EXPECT_EQ(sdk::Json::parse(r->receipt_json), r->receipt.to_json());
+    auto again = store_->ingest_sync(request("export-1", {record("r1", {event("contact", "2010-05-01", "r1")}), rejected("r2")}));
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->receipt_json, r->receipt_json);
+}
+
+TEST(ReceiptText, IsTheSameTextAsNlohmannWrites) {
+    Receipt receipt;
+    receipt.receipt_id = "rcpt-01";
+    receipt.partner = "vwn";
+    receipt.message_id = "";
+    receipt.document_type = "Export \"VWN\"\tline\\n";
+    receipt.status = "partially_accepted";
+    receipt.received_at = "2026-11-29T16:00:00.000Z";
+    receipt.records.push_back({"k\u00f6rte/\u20ac", 0, RecordOutcome::Accepted, 3, {}});
+    receipt.records.push_back({"r2", 12, RecordOutcome::Rejected, 0,
+                               {{7, "/Export/land", "'Somali\u00eb' is not in \"the\" crosswalk\n\x01\x7f"},
+                                {0, "", ""}}});
+    receipt.records.push_back({"r3", 1, RecordOutcome::AlreadyKnown, 0, {}});
+    EXPECT_EQ(receipt.to_json_text(), receipt.to_json().dump());
+    Receipt empty;
+    EXPECT_EQ(empty.to_json_text(), empty.to_json().dump());
 }
 
 TEST_F(SqliteStoreTest, ABatchWithEveryRecordRejectedStoresNothing) {
