@@ -155,10 +155,15 @@ mstat() {
 }
 fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "-" || v == "") print "–"; else printf "%.*f\n", d, v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0 || a == "" || b == "") print "–"; else printf "%.2f×\n", a / b }'; }
+# A port below the kernel's range for outgoing connections (32768 and up by
+# default), with no socket of any state on it: the load generator's own
+# connections use ports in that range and Node-RED, which listens without
+# SO_REUSEADDR, failed with "port in use" on one.
 free_port() {
-  local p
-  for p in $(shuf -i 20000-45000 -n 100); do
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+  local p low
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  for p in $(shuf -i 20000-$((low > 20100 ? low - 1 : 32767)) -n 100); do
+    ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
   done
   die "no free port"
 }
