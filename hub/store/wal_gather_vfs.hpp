@@ -3,8 +3,8 @@
 //
 // SQLite writes each WAL frame as two write() calls, its 24-byte header and
 // then the 4 KiB page, so a frame spans three page-cache pages in two system
-// calls. Under load that was a third of the writer thread's time (perf,
-// docs/performance.md). This VFS wraps the default one and, for the WAL
+// calls. Under load those calls were a fifth of the writer thread's time
+// (perf, docs/performance.md). This VFS wraps the default one and, for the WAL
 // only, gathers the frames SQLite appends into one buffer and writes it when
 // SQLite syncs the WAL at the end of the commit (or when 31 frames are
 // gathered: the unix VFS writes less than 128 KiB per call).
