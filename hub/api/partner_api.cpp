@@ -57,7 +57,7 @@ void PartnerApi::handle(net::HttpRequest request, const net::Peer& peer, net::Re
         // Another partner's receipt is as good as absent.
         if (!*receipt || (*receipt)->partner != partner->code)
             return respond(problem(404, "not-found", "No such receipt", "no receipt " + path.substr(13) + " for partner " + partner->code));
-        return respond({200, "application/json", (*receipt)->to_json().dump(), {}});
+        return respond({200, "application/json", (*receipt)->to_json_text(), {}});
     }
     if (path == "/v1/mailbox" || path.rfind("/v1/mailbox/", 0) == 0) return mailbox(*partner, request, path, respond);
     return respond(problem(404, "not-found", "Not found", "no endpoint " + path));

@@ -60,6 +60,7 @@ TEST_F(HubTest, AcceptedDocumentGetsReceiptThatOnlyItsPartnerCanRead) {
     Response again = coa->get("/v1/receipts/" + receipt_id);
     ASSERT_EQ(again.status, 200u) << describe(again);
     EXPECT_EQ(again.json(), receipt);
+    EXPECT_EQ(again.body, r.body) << "the receipt's text differs between the 202 and GET /v1/receipts";
 
     // Another partner's receipt is as good as absent.
     Response other = connected("vwn")->get("/v1/receipts/" + receipt_id);
