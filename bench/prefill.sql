@@ -2,7 +2,7 @@
 -- and one canonical event each, and one person per four documents, for the
 -- store-growth benchmark (bench/run.sh). Run it on a store the hub has just
 -- created (so the schema is the hub's own, hub/store/sqlite_store.cpp
--- migrations 1 to 4); bench/run.sh replaces @N@.
+-- migrations 1 to 5); bench/run.sh replaces @N@.
 --
 -- Sizes follow what the hub stores for a 2 KB COA document: a 2 KB body, a
 -- ~330-byte receipt, a ~1.45 KB event body. Keys are random UUIDs like the

@@ -155,7 +155,8 @@ public:
     virtual Result<StoreStats> stats() = 0;
 
     // Every event that is not retracted, with its resolved person, for the
-    // programme figures (hub/statistics).
+    // programme figures (hub/statistics), by event date and within a date
+    // in commit order.
     virtual Result<std::vector<statistics::Fact>> facts() = 0;
 
     // Per partner that has stored documents: the last one and the record

@@ -214,7 +214,7 @@ TEST_F(SqliteStoreTest, DataSurvivesReopeningAndTheSchemaIsVersioned) {
     reopen();
     EXPECT_EQ(events().size(), 1u);
     EXPECT_EQ(store_->stats()->schema_version, sqlite_schema_version());
-    // WAL with 8 KiB pages, as the design requires.
+    // WAL with 4 KiB pages, as the design requires.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2((dir_ / "hub.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     auto pragma = [&](const char* sql) {
@@ -227,6 +227,45 @@ TEST_F(SqliteStoreTest, DataSurvivesReopeningAndTheSchemaIsVersioned) {
     };
     EXPECT_EQ(pragma("PRAGMA page_size"), "4096");
     EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
+    sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, FactsComeByEventDateAndWithinADateInCommitOrder) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-09-01", "a")})})));
+    ASSERT_TRUE(store_->ingest_sync(request("doc-2", {record("b", {event("intake", "2010-08-01", "b")}),
+                                                      record("c", {event("intake", "2010-09-01", "c")})})));
+    ASSERT_TRUE(store_->ingest_sync(request("doc-3", {record("d", {event("intake", "2010-07-15", "d")})})));
+    auto facts = store_->facts();
+    ASSERT_TRUE(facts) << facts.error().message;
+    std::vector<std::string> order;
+    for (const auto& f : *facts) order.push_back(f.event_date + " " + f.record_id);
+    EXPECT_EQ(order, (std::vector<std::string>{"2010-07-15 d", "2010-08-01 b", "2010-09-01 a", "2010-09-01 c"}));
+}
+
+TEST_F(SqliteStoreTest, AVersion4StoreLosesItsDateIndexWhenOpened) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
+    store_.reset();
+    // Put the database back to schema 4: the index every version-4 store has.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX events_by_date ON events(event_date, event_type); "
+                               "DELETE FROM schema_migrations WHERE version >= 5",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    auto index_count = [&] {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_date'", -1, &st,
+                           nullptr);
+        sqlite3_step(st);
+        const int n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        return n;
+    };
+    ASSERT_EQ(index_count(), 1);
+    reopen();
+    EXPECT_EQ(index_count(), 0);
+    EXPECT_EQ(store_->stats()->schema_version, 5);
+    EXPECT_EQ(events().size(), 1u);
     sqlite3_close(db);
 }
 
