@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <vector>
 
 using namespace ketenhub;
 
@@ -43,4 +44,31 @@ TEST(Ids, RandomUuidsAreVersion4) {
         seen.insert(id);
     }
     EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Ids, UuidsMadeOnManyThreadsAtOnceAreAllDifferent) {
+    // Each thread draws from its own pool of random bytes: no two pools may
+    // hand out the same bytes.
+    constexpr int kThreads = 8, kEach = 2000;
+    std::vector<std::vector<std::string>> made(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) made[t].push_back(i % 2 ? random_uuid() : time_ordered_uuid());
+        });
+    for (auto& t : threads) t.join();
+    std::set<std::string> seen;
+    std::set<std::string> random_parts;
+    for (const auto& ids : made)
+        for (const auto& id : ids) {
+            seen.insert(id);
+            random_parts.insert(id.substr(24));  // the last 48 bits are random in both versions
+        }
+    EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kEach));
+    EXPECT_EQ(random_parts.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+TEST(Ids, Sha256HexIsTheStandardDigest) {
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
