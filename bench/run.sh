@@ -167,6 +167,28 @@ free_port() {
   done
   die "no free port"
 }
+# stage_shares LOG: from the metrics the hub logs when it stops (its own
+# histograms over the whole run), the percentage of observations above a
+# bound: ingest_stored > 10 ms (all partners), store_queue_wait > 5 ms,
+# store_transaction > 5 ms, store_wal_sync > 5 ms. "- - - -" without them.
+stage_shares() {
+  local line
+  line=$(grep '"event":"stopped"' "$1" | tail -1)
+  [ -n "$line" ] || { echo "- - - -"; return; }
+  jget '$.metrics' "$line" | awk '
+    function at(m, le) { return m "|" le }
+    /_bucket\{/ {
+      name = $1; sub(/_bucket\{.*/, "", name); sub(/^ketenhub_/, "", name)
+      le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le)
+      below[at(name, le)] += $2
+    }
+    /_count[ {]/ { name = $1; sub(/_count.*/, "", name); sub(/^ketenhub_/, "", name); count[name] += $2 }
+    function share(m, le) { return count[m] > 0 ? sprintf("%.2f", 100 * (count[m] - below[at(m, le)]) / count[m]) : "-" }
+    END {
+      print share("ingest_stored_seconds", "0.01"), share("store_queue_wait_seconds", "0.005"),
+            share("store_transaction_seconds", "0.005"), share("store_wal_sync_seconds", "0.005")
+    }'
+}
 rss_kb() { # PID... : VmRSS summed
   local t=0 p v
   for p in "$@"; do v=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0); t=$((t + ${v:-0})); done
@@ -461,6 +483,10 @@ for pct in 50 80; do
     R[hub_lat_${pct}_achieved]+=" $(jget '$.throughput' "$line")"
     R[hub_load_hwm]+=" $(hwm_kb "$HUB_PID")"
     stop_hub
+    if [ $pct = 50 ]; then
+      read -r s_in s_q s_t s_s <<<"$(stage_shares "$work/hub.log")"
+      [ "$s_in" = - ] || R[hub_stage_in]+=" $s_in" R[hub_stage_q]+=" $s_q" R[hub_stage_t]+=" $s_t" R[hub_stage_s]+=" $s_s"
+    fi
   done
 done
 
@@ -842,6 +868,10 @@ relative load); nginx at the hub's rates, where it shows what HTTPS with mTLS al
 own maximum the load generator, on the same 2 cores, would be the limit). An achieved rate below the
 offered rate means the system could not keep up there, so its latencies grow with the run's length.
 During the closed-loop ingest runs: ${R[hub_cpu_note]:-}.
+Inside the hub at 50% load (its own histograms, \`GET /v1/metrics\`, over each whole run with its warm-up):
+answers that took more than 10 ms from their arrival at ingest to durable: $(cell hub_stage_in 2)%; in the
+store, a wait in the writer's queue over 5 ms: $(cell hub_stage_q 2)% of documents, a group's transaction
+over 5 ms: $(cell hub_stage_t 2)% of groups, the WAL's fdatasync over 5 ms: $(cell hub_stage_s 2)% of syncs.
 Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-–}.
 The mix in the last closed-loop run: ${R[hub_mix_note]:-–}.
 

@@ -7,6 +7,7 @@
 #include <ketenhub/sdk/canonical_json.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 namespace ketenhub::ingest {
 
@@ -55,6 +56,7 @@ bool is_xml_media_type(const std::string& content_type) {
 
 void IngestService::submit(const partners::Partner& partner, const net::HttpRequest& request, const net::Peer& peer,
                            net::Respond respond) {
+    const auto arrived = std::chrono::steady_clock::now();
     const std::string label = "{partner=\"" + partner.code + "\"}";
     metrics::counter("ingest_requests_total" + label).inc();
     if (!is_xml_media_type(request.content_type)) {
@@ -84,7 +86,7 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
         make_ingest_request(partner.code, request.body, request.content_type, std::move(doc), clock_.now_rfc3339_millis(),
                             peer.certificate.subject + " sha256:" + peer.certificate.sha256);
 
-    store_.ingest(std::move(rq), [respond = std::move(respond), code = partner.code, label,
+    store_.ingest(std::move(rq), [respond = std::move(respond), code = partner.code, label, arrived,
                                   subject = peer.certificate.subject](Result<store::IngestResult> r) {
         if (!r) {
             const auto& e = r.error();
@@ -104,6 +106,9 @@ void IngestService::submit(const partners::Partner& partner, const net::HttpRequ
         ok.body = std::move(r->receipt_json);
         ok.headers.emplace_back("Location", "/v1/receipts/" + r->receipt.receipt_id);
         metrics::counter(std::string(r->duplicate ? "ingest_duplicates_total" : "ingest_accepted_total") + label).inc();
+        // From the request's arrival at ingest (read and authenticated) to its
+        // answer: the adapter, the store's queue, transaction and WAL sync.
+        metrics::histogram("ingest_stored_seconds" + label).observe(std::chrono::steady_clock::now() - arrived);
         log::info(r->duplicate ? "document_duplicate" : "document_accepted",
                   {{"partner", code}, {"receipt_id", r->receipt.receipt_id}, {"message_id", r->receipt.message_id},
                    {"document_type", r->receipt.document_type}, {"status", r->receipt.status}});

@@ -271,7 +271,23 @@ sdk::Event stored_event(int64_t seq, const std::string& body) {
 struct Pending {
     IngestRequest request;
     std::function<void(Result<IngestResult>)> done;
+    std::chrono::steady_clock::time_point queued_at;
 };
+
+// Where an answer's time goes inside the store (GET /v1/metrics): waiting for
+// the writer, the group's transaction, the WAL's fdatasync, and the whole way
+// from the queue to durable. docs/performance.md reads them to say what
+// limits the ack latency.
+struct StoreTimings {
+    metrics::Histogram& queue_wait = metrics::histogram("store_queue_wait_seconds");
+    metrics::Histogram& transaction = metrics::histogram("store_transaction_seconds");
+    metrics::Histogram& wal_sync = metrics::histogram("store_wal_sync_seconds");
+    metrics::Histogram& queued_to_durable = metrics::histogram("store_queued_to_durable_seconds");
+};
+StoreTimings& store_timings() {
+    static StoreTimings t;
+    return t;
+}
 
 struct RoutingJob {
     const RoutingCommit* commit;
@@ -347,7 +363,7 @@ public:
                 done(Error::unavailable("the store's write queue is full; try again"));
                 return;
             }
-            queue_.push_back(Pending{std::move(request), std::move(done)});
+            queue_.push_back(Pending{std::move(request), std::move(done), std::chrono::steady_clock::now()});
             metrics::gauge("store_queue_depth").set(static_cast<int64_t>(queue_.size()));
         }
         cv_.notify_one();
@@ -798,6 +814,8 @@ private:
                 }
                 metrics::gauge("store_queue_depth").set(static_cast<int64_t>(queue_.size()));
             }
+            const auto now = std::chrono::steady_clock::now();
+            for (const auto& p : batch) store_timings().queue_wait.observe(now - p.queued_at);
             commit_batch(batch, jobs);
         }
     }
@@ -809,6 +827,7 @@ private:
         bool committed = false;
         std::string failure;
         std::unique_lock writing(write_lock_);
+        const auto began = std::chrono::steady_clock::now();
         try {
             exec(writer_, "BEGIN IMMEDIATE");
             // Prepared once: parsing these per request showed in the writer's profile.
@@ -846,6 +865,7 @@ private:
             writer_statements_->reset_all();
             exec(writer_, "COMMIT");
             committed = true;
+            store_timings().transaction.observe(std::chrono::steady_clock::now() - began);
         } catch (const std::exception& e) {
             failure = e.what();
             writer_statements_->reset_all();
@@ -892,7 +912,12 @@ private:
             }
             Status synced = ok_status();
             const bool any_committed = std::any_of(groups.begin(), groups.end(), [](const Committed& g) { return g.committed; });
-            if (options_.synchronous_full && any_committed) synced = sync_wal();
+            if (options_.synchronous_full && any_committed) {
+                const auto began = std::chrono::steady_clock::now();
+                synced = sync_wal();
+                store_timings().wal_sync.observe(std::chrono::steady_clock::now() - began);
+            }
+            const auto durable = std::chrono::steady_clock::now();
             bool new_events = false;
             {
                 std::lock_guard lock(mutex_);
@@ -910,6 +935,7 @@ private:
                     else g.jobs[i]->done.set_value(Error::unavailable(failure));
                 }
                 for (size_t i = 0; i < g.batch.size(); ++i) {
+                    if (failure.empty()) store_timings().queued_to_durable.observe(durable - g.batch[i].queued_at);
                     if (failure.empty()) g.batch[i].done(std::move(g.results[i]));
                     else g.batch[i].done(Error::unavailable(failure + "; send it again"));
                 }

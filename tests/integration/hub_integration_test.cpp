@@ -289,6 +289,14 @@ TEST_F(HubTest, KeepAliveCarriesSeveralRequestsOnOneConnection) {
     // The client never reconnects, so five answers mean one connection; the
     // daemon agrees that there was a single handshake.
     EXPECT_NE(metrics.body.find("ketenhub_tls_handshakes_total 1\n"), std::string::npos) << metrics.body;
+    // Both documents (the new one and the duplicate) went through the store's
+    // queue and were timed on their way; at least one WAL sync made them durable.
+    EXPECT_NE(metrics.body.find("ketenhub_ingest_stored_seconds_bucket{partner=\"coa\",le=\"+Inf\"} 2\n"), std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find("ketenhub_store_queued_to_durable_seconds_count 2\n"), std::string::npos) << metrics.body;
+    EXPECT_NE(metrics.body.find("ketenhub_store_queue_wait_seconds_count 2\n"), std::string::npos) << metrics.body;
+    EXPECT_EQ(metrics.body.find("ketenhub_store_wal_sync_seconds_count 0\n"), std::string::npos) << metrics.body;
+    EXPECT_NE(metrics.body.find("# TYPE ketenhub_store_wal_sync_seconds histogram\n"), std::string::npos) << metrics.body;
 }
 
 TEST_F(HubTest, HealthAndReadyAre200) {
