@@ -167,27 +167,32 @@ free_port() {
   done
   die "no free port"
 }
-# stage_shares LOG: from the metrics the hub logs when it stops (its own
-# histograms over the whole run), the percentage of observations above a
-# bound: ingest_stored > 10 ms (all partners), store_queue_wait > 5 ms,
-# store_transaction > 5 ms, store_wal_sync > 5 ms. "- - - -" without them.
+# The hub's metrics text (GET /v1/metrics, as COA).
+scrape_metrics() { # PORT
+  curl -s --max-time 5 --cacert "$certs/ca.pem" --cert "$certs/coa.pem" --key "$certs/coa-key.pem" \
+    "https://127.0.0.1:$1/v1/metrics" || true
+}
+# stage_shares BEFORE AFTER: from two scrapes of the hub's histograms (the end
+# of the warm-up and the end of the measured window), the percentage of the
+# window's observations above a bound: ingest_stored > 10 ms (all partners),
+# store_queue_wait > 5 ms, store_transaction > 5 ms, store_wal_sync > 5 ms,
+# store_writer_held > 5 ms. "-" where there were none.
 stage_shares() {
-  local line
-  line=$(grep '"event":"stopped"' "$1" | tail -1)
-  [ -n "$line" ] || { echo "- - - -"; return; }
-  jget '$.metrics' "$line" | awk '
-    function at(m, le) { return m "|" le }
-    /_bucket\{/ {
+  awk '
+    function key(m, le) { return m "|" le }
+    FNR == 1 { sign = (FILENAME == ARGV[1]) ? -1 : 1 }
+    /^ketenhub_[a-z_]*_bucket\{/ {
       name = $1; sub(/_bucket\{.*/, "", name); sub(/^ketenhub_/, "", name)
       le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le)
-      below[at(name, le)] += $2
+      below[key(name, le)] += sign * $2
     }
-    /_count[ {]/ { name = $1; sub(/_count.*/, "", name); sub(/^ketenhub_/, "", name); count[name] += $2 }
-    function share(m, le) { return count[m] > 0 ? sprintf("%.2f", 100 * (count[m] - below[at(m, le)]) / count[m]) : "-" }
+    /^ketenhub_[a-z_]*_count[ {]/ { name = $1; sub(/_count.*/, "", name); sub(/^ketenhub_/, "", name); count[name] += sign * $2 }
+    function share(m, le) { return count[m] > 0 ? sprintf("%.2f", 100 * (count[m] - below[key(m, le)]) / count[m]) : "-" }
     END {
       print share("ingest_stored_seconds", "0.01"), share("store_queue_wait_seconds", "0.005"),
-            share("store_transaction_seconds", "0.005"), share("store_wal_sync_seconds", "0.005")
-    }'
+            share("store_transaction_seconds", "0.005"), share("store_wal_sync_seconds", "0.005"),
+            share("store_writer_held_seconds", "0.005")
+    }' "$1" "$2"
 }
 rss_kb() { # PID... : VmRSS summed
   local t=0 p v
@@ -477,15 +482,21 @@ for pct in 50 80; do
   rate=$(awk -v m="$hub_max_med" -v p=$pct 'BEGIN {printf "%.0f", m*p/100}')
   for r in $(seq 1 "$runs"); do
     start_hub "$(fresh_db)"
+    # The hub's own histograms over the measured window: scraped when the
+    # warm-up ends and again when the window does.
+    [ $pct = 50 ] && { sleep "$WARM"; scrape_metrics "$HUB_PORT" > "$work/metrics-before.txt"; } &
+    scraper=$!
     line=$(lg "hub-open-$pct" "$HUB_PORT" --mode open --rate "$rate" --connections $OPEN_CONNS --duration "$T_LAT" --warmup $WARM)
+    wait $scraper || true
+    [ $pct = 50 ] && scrape_metrics "$HUB_PORT" > "$work/metrics-after.txt"
     for q in p50 p99 p99.9; do R[hub_lat_${pct}_$q]+=" $(jget "\$.latency_ms.\"$q\"" "$line")"; done
     R[hub_lat_${pct}_rate]=$rate
     R[hub_lat_${pct}_achieved]+=" $(jget '$.throughput' "$line")"
     R[hub_load_hwm]+=" $(hwm_kb "$HUB_PID")"
     stop_hub
     if [ $pct = 50 ]; then
-      read -r s_in s_q s_t s_s <<<"$(stage_shares "$work/hub.log")"
-      [ "$s_in" = - ] || R[hub_stage_in]+=" $s_in" R[hub_stage_q]+=" $s_q" R[hub_stage_t]+=" $s_t" R[hub_stage_s]+=" $s_s"
+      read -r s_in s_q s_t s_s s_h <<<"$(stage_shares "$work/metrics-before.txt" "$work/metrics-after.txt")"
+      for v in in:$s_in q:$s_q t:$s_t s:$s_s h:$s_h; do [ "${v#*:}" = - ] || R[hub_stage_${v%%:*}]+=" ${v#*:}"; done
     fi
   done
 done
@@ -868,10 +879,11 @@ relative load); nginx at the hub's rates, where it shows what HTTPS with mTLS al
 own maximum the load generator, on the same 2 cores, would be the limit). An achieved rate below the
 offered rate means the system could not keep up there, so its latencies grow with the run's length.
 During the closed-loop ingest runs: ${R[hub_cpu_note]:-}.
-Inside the hub at 50% load (its own histograms, \`GET /v1/metrics\`, over each whole run with its warm-up):
-answers that took more than 10 ms from their arrival at ingest to durable: $(cell hub_stage_in 2)%; in the
-store, a wait in the writer's queue over 5 ms: $(cell hub_stage_q 2)% of documents, a group's transaction
-over 5 ms: $(cell hub_stage_t 2)% of groups, the WAL's fdatasync over 5 ms: $(cell hub_stage_s 2)% of syncs.
+Inside the hub at 50% load (its own histograms, \`GET /v1/metrics\`, over each measured window): answers
+that took more than 10 ms from their arrival at ingest to durable: $(cell hub_stage_in 2)% of documents; in
+the store, a wait in the writer's queue over 5 ms: $(cell hub_stage_q 2)% of documents, a group's
+transaction over 5 ms: $(cell hub_stage_t 2)% of groups, the WAL's fdatasync over 5 ms: $(cell hub_stage_s 2)%
+of syncs, the writer held over 5 ms while the WAL starts over: $(cell hub_stage_h 2)% of those holds.
 Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-–}.
 The mix in the last closed-loop run: ${R[hub_mix_note]:-–}.
 

@@ -1028,9 +1028,12 @@ private:
             if (rc == SQLITE_OK) sync_database();
             if (rc == SQLITE_OK) {
                 std::lock_guard writing(write_lock_);
+                const auto held = std::chrono::steady_clock::now();
                 sqlite3_busy_timeout(checkpointer_, kRestartReaderWaitMs);
                 rc = sqlite3_wal_checkpoint_v2(checkpointer_, "main", SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
                 sqlite3_busy_timeout(checkpointer_, 10000);
+                // How long the writer (and so every answer) waited for this.
+                metrics::histogram("store_writer_held_seconds").observe(std::chrono::steady_clock::now() - held);
                 restarted = rc == SQLITE_OK;
                 metrics::counter(restarted ? "store_checkpoint_restarts_total" : "store_checkpoint_restarts_busy_total").inc();
                 if (rc == SQLITE_BUSY) rc = SQLITE_OK;  // a reader stayed: passive copying goes on, restart next time
