@@ -276,8 +276,8 @@ struct Pending {
 
 // Where an answer's time goes inside the store (GET /v1/metrics): waiting for
 // the writer, the group's transaction, the WAL's fdatasync, and the whole way
-// from the queue to durable. docs/performance.md reads them to say what
-// limits the ack latency.
+// from the queue to durable. bench/run.sh reads them to say what limits the
+// ack latency (docs/performance.md).
 struct StoreTimings {
     metrics::Histogram& queue_wait = metrics::histogram("store_queue_wait_seconds");
     metrics::Histogram& transaction = metrics::histogram("store_transaction_seconds");
