@@ -335,6 +335,9 @@ public:
         checkpointer_ = open_connection(options_.path, options_.synchronous_full);
         checkpoint_thread_ = std::thread([this] {
             name_this_thread("kh-checkpoint");
+            // Batch, at the same priority: it must keep up with the writer,
+            // but its copy never preempts the threads that answer.
+            run_in_background(0);
             checkpoint_loop();
         });
         sync_thread_ = std::thread([this] {

@@ -8,7 +8,12 @@
 
 #include <sqlite3.h>
 
+#include <sched.h>
+
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <future>
 #include <thread>
 
@@ -267,6 +272,26 @@ TEST_F(SqliteStoreTest, AVersion4StoreLosesItsDateIndexWhenOpened) {
     EXPECT_EQ(store_->stats()->schema_version, 5);
     EXPECT_EQ(events().size(), 1u);
     sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, TheCheckpointThreadRunsAsBatchBesideTheWriterAndTheSyncThread) {
+    // Scheduling policy of each of this process's threads by name (field 41
+    // of /proc/<pid>/task/<tid>/stat, counted after the name's parenthesis).
+    std::map<std::string, int> policy;
+    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+        std::ifstream stat(task.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const size_t open = text.find('('), close = text.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        std::istringstream rest(text.substr(close + 2));
+        std::string field;
+        for (int i = 3; i <= 41 && rest >> field; ++i)
+            if (i == 41) policy[text.substr(open + 1, close - open - 1)] = std::stoi(field);
+    }
+    ASSERT_TRUE(policy.count("kh-checkpoint")) << "no checkpoint thread";
+    EXPECT_EQ(policy["kh-checkpoint"], SCHED_BATCH);
+    EXPECT_EQ(policy["kh-writer"], SCHED_OTHER);
+    EXPECT_EQ(policy["kh-sync"], SCHED_OTHER);
 }
 
 TEST_F(SqliteStoreTest, ADatabaseFromANewerVersionIsRefused) {
