@@ -10,6 +10,7 @@
 
 #include <sched.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -277,19 +278,33 @@ TEST_F(SqliteStoreTest, AVersion4StoreLosesItsDateIndexWhenOpened) {
 TEST_F(SqliteStoreTest, TheCheckpointThreadRunsAsBatchBesideTheWriterAndTheSyncThread) {
     // Scheduling policy of each of this process's threads by name (field 41
     // of /proc/<pid>/task/<tid>/stat, counted after the name's parenthesis).
+    auto policies = [] {
+        std::map<std::string, int> policy;
+        for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+            std::ifstream stat(task.path() / "stat");
+            std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+            const size_t open = text.find('('), close = text.rfind(')');
+            if (open == std::string::npos || close == std::string::npos) continue;
+            std::istringstream rest(text.substr(close + 2));
+            std::string field;
+            for (int i = 3; i <= 41 && rest >> field; ++i)
+                if (i == 41) policy[text.substr(open + 1, close - open - 1)] = std::stoi(field);
+        }
+        return policy;
+    };
+    // Each thread names itself and sets its policy once it runs, which may
+    // be a moment after the store opened.
     std::map<std::string, int> policy;
-    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
-        std::ifstream stat(task.path() / "stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-        const size_t open = text.find('('), close = text.rfind(')');
-        if (open == std::string::npos || close == std::string::npos) continue;
-        std::istringstream rest(text.substr(close + 2));
-        std::string field;
-        for (int i = 3; i <= 41 && rest >> field; ++i)
-            if (i == 41) policy[text.substr(open + 1, close - open - 1)] = std::stoi(field);
+    for (int tries = 0; tries < 200; ++tries) {
+        policy = policies();
+        if (policy.count("kh-writer") && policy.count("kh-sync") && policy.count("kh-checkpoint") &&
+            policy["kh-checkpoint"] == SCHED_BATCH)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_TRUE(policy.count("kh-checkpoint")) << "no checkpoint thread";
     EXPECT_EQ(policy["kh-checkpoint"], SCHED_BATCH);
+    ASSERT_TRUE(policy.count("kh-writer") && policy.count("kh-sync"));
     EXPECT_EQ(policy["kh-writer"], SCHED_OTHER);
     EXPECT_EQ(policy["kh-sync"], SCHED_OTHER);
 }
