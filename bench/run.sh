@@ -953,7 +953,9 @@ fi)
 - **Ack latency**: open loop (requests scheduled at a fixed rate independent of the answers, latency counted
   from the scheduled time, so a stall is not hidden: no coordinated omission), $OPEN_CONNS keep-alive
   connections, ${T_LAT} s measured after ${WARM} s: ketenhub and Node-RED at 50% and 80% of their own median
-  maximum, nginx at the hub's rates.
+  maximum, nginx at the hub's rates. At 50% the hub's own latency histograms (\`GET /v1/metrics\`) are
+  read when the warm-up ends and when the window does; the line under the table gives the share of the
+  window's answers and store steps that were slow.
 - **Handshakes**: $HS_CONNS connections on $HS_THREADS load-generator thread each doing TCP connect + full TLS
   handshake with client certificate (no session resumption, no tickets) and close, no HTTP; the CPU per
   handshake is the server's process CPU (nginx: master and worker) and the load generator's over the run,
