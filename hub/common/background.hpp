@@ -9,9 +9,9 @@
 namespace ketenhub {
 
 // Makes the calling thread SCHED_BATCH (it never preempts another thread
-// when it wakes; its share of the CPU is unchanged) and lowers its priority by
-// `niceness` (Linux: per thread). Best effort: failing to do so changes only
-// latency under load.
+// when it wakes; its share of the CPU is unchanged) and sets its nice value to
+// `niceness` (Linux: per thread; below the process's own value only with
+// privilege). Best effort: failing to do so changes only latency under load.
 void run_in_background(int niceness = 10);
 
 // Names the calling thread ("kh-writer", at most 15 characters) so that top -H,

@@ -37,18 +37,23 @@ void random_bytes(unsigned char* out, size_t n) {
     }
 }
 
+// Two lower-case hex digits of a byte.
+void append_hex(std::string& out, unsigned char byte) {
+    static const char* hex = "0123456789abcdef";
+    out += hex[byte >> 4];
+    out += hex[byte & 15];
+}
+
 // Sets the version and the RFC variant bits and writes the 16 bytes in the
 // 8-4-4-4-12 form.
 std::string format_uuid(unsigned char (&b)[16], unsigned version) {
     b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-    static const char* hex = "0123456789abcdef";
     std::string out;
     out.reserve(36);
     for (int i = 0; i < 16; ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-        out += hex[b[i] >> 4];
-        out += hex[b[i] & 15];
+        append_hex(out, b[i]);
     }
     return out;
 }
@@ -88,13 +93,9 @@ std::string sha256_hex(std::string_view bytes) {
     unsigned int len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), md, &len, sha256_algorithm(), nullptr) != 1)
         throw std::runtime_error("SHA-256 failed");
-    static const char* hex = "0123456789abcdef";
     std::string out;
     out.reserve(len * 2);
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
+    for (unsigned i = 0; i < len; ++i) append_hex(out, md[i]);
     return out;
 }
 

@@ -11,11 +11,13 @@
 using namespace ketenhub;
 
 namespace {
-std::string line_of(const std::string& text, const std::string& start) {
-    const size_t at = text.find("\n" + start);
+// The value on the line of the exposition that starts with `series` and a
+// space ("" when there is no such line).
+std::string value_of(const std::string& text, const std::string& series) {
+    const size_t at = text.find("\n" + series + " ");
     if (at == std::string::npos) return "";
-    const size_t end = text.find('\n', at + 1);
-    return text.substr(at + 1, end - at - 1);
+    const size_t start = at + 1 + series.size() + 1;
+    return text.substr(start, text.find('\n', start) - start);
 }
 }  // namespace
 
@@ -35,16 +37,12 @@ TEST(Metrics, AHistogramCountsEachObservationIntoItsBucketAndRendersThemCumulati
 
     const std::string text = metrics::render_prometheus();
     EXPECT_NE(text.find("# TYPE ketenhub_metrics_test_one_seconds histogram\n"), std::string::npos) << text;
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"0.00025\"}"),
-              "ketenhub_metrics_test_one_seconds_bucket{le=\"0.00025\"} 2");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"0.005\"}"),
-              "ketenhub_metrics_test_one_seconds_bucket{le=\"0.005\"} 3");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"10\"}"),
-              "ketenhub_metrics_test_one_seconds_bucket{le=\"10\"} 4");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"+Inf\"}"),
-              "ketenhub_metrics_test_one_seconds_bucket{le=\"+Inf\"} 5");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_count"), "ketenhub_metrics_test_one_seconds_count 5");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_one_seconds_sum"), "ketenhub_metrics_test_one_seconds_sum 60.033350");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"0.00025\"}"), "2");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"0.005\"}"), "3");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"10\"}"), "4");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_bucket{le=\"+Inf\"}"), "5");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_count"), "5");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_one_seconds_sum"), "60.033350");
 }
 
 TEST(Metrics, AHistogramsOwnLabelsComeBeforeTheBucketBound) {
@@ -54,12 +52,9 @@ TEST(Metrics, AHistogramsOwnLabelsComeBeforeTheBucketBound) {
     // One TYPE line for the metric, whatever its labels.
     EXPECT_EQ(text.find("# TYPE ketenhub_metrics_test_two_seconds histogram\n"),
               text.rfind("# TYPE ketenhub_metrics_test_two_seconds histogram\n"));
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_two_seconds_bucket{partner=\"coa\",le=\"0.002\"}"),
-              "ketenhub_metrics_test_two_seconds_bucket{partner=\"coa\",le=\"0.002\"} 1");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_two_seconds_bucket{partner=\"vwn\",le=\"0.2\"}"),
-              "ketenhub_metrics_test_two_seconds_bucket{partner=\"vwn\",le=\"0.2\"} 0");
-    EXPECT_EQ(line_of(text, "ketenhub_metrics_test_two_seconds_count{partner=\"vwn\"}"),
-              "ketenhub_metrics_test_two_seconds_count{partner=\"vwn\"} 1");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_two_seconds_bucket{partner=\"coa\",le=\"0.002\"}"), "1");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_two_seconds_bucket{partner=\"vwn\",le=\"0.2\"}"), "0");
+    EXPECT_EQ(value_of(text, "ketenhub_metrics_test_two_seconds_count{partner=\"vwn\"}"), "1");
 }
 
 TEST(Metrics, ObservationsFromManyThreadsAreAllCounted) {
