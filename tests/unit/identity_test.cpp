@@ -267,6 +267,23 @@ TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
     ASSERT_EQ((*h)->referrals.size(), 1u);
     EXPECT_EQ((*h)->referrals[0].referral_id, "SDT-2010-000001");
 
+    // A referral made under the folded-away person's id (an event of theirs
+    // routed after the merge) is the merged person's too, in order of creation.
+    RoutingCommit late;
+    late.now = "2026-11-28T12:00:01.000Z";
+    late.new_referrals.push_back({"SDT-2010-000002", vwn_first.person_hub_id, "iom", "vwn", "m2", "sent",
+                                  "2026-11-28T11:00:00.000Z", late.now});
+    ASSERT_TRUE(store_->commit_routing(late));
+    auto both = store_->referrals_of(kamara->person.hub_id);
+    ASSERT_TRUE(both) << both.error().message;
+    ASSERT_EQ(both->size(), 2u);
+    EXPECT_EQ((*both)[0].referral_id, "SDT-2010-000002");
+    EXPECT_EQ((*both)[0].person_hub_id, vwn_first.person_hub_id);
+    EXPECT_EQ((*both)[1].referral_id, "SDT-2010-000001");
+    auto of_the_folded = store_->referrals_of(vwn_first.person_hub_id);
+    ASSERT_TRUE(of_the_folded);
+    ASSERT_EQ(of_the_folded->size(), 1u);
+
     // An event stored under the person that was folded away is routed with
     // the merged person's history up to that event.
     auto early = store_->routing_history(vwn_first);
