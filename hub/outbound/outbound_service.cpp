@@ -51,6 +51,9 @@ OutboundEngine::OutboundEngine(store::Store& store, const Clock& clock, Registry
 
 namespace {
 
+// Events per routing pass (one routing commit, one sync).
+constexpr size_t kRoutingBatch = 256;
+
 int64_t now_ms(const Clock& c) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(c.now().time_since_epoch()).count();
 }
@@ -147,9 +150,12 @@ Status OutboundEngine::route_one(const store::StoredEvent& e, store::RoutingComm
 Result<size_t> OutboundEngine::route_pending(size_t limit) {
     auto cursor = store_.cursor("routing");
     if (!cursor) return cursor.error();
-    auto events = store_.events_after(*cursor, limit);
+    auto events = store_.events_after(*cursor, limit, routing::may_route_type);
     if (!events) return events.error();
-    if (events->empty()) return size_t{0};
+    if (events->empty()) {
+        metrics::gauge("routing_backlog_events").set(0);
+        return size_t{0};
+    }
     store::RoutingCommit commit;
     commit.cursor = *cursor;
     auto flush = [&]() -> Status {
@@ -164,7 +170,7 @@ Result<size_t> OutboundEngine::route_pending(size_t limit) {
         return ok_status();
     };
     for (const auto& e : *events) {
-        if (!e.retracted && !e.person_hub_id.empty() && routing::may_route(e.event)) {
+        if (!e.retracted && !e.summary_only && !e.person_hub_id.empty() && routing::may_route(e.event)) {
             const size_t referrals = commit.new_referrals.size(), changes = commit.status_changes.size(),
                          messages = commit.messages.size(), notes = commit.notes.size();
             auto st = route_one(e, commit);
@@ -186,6 +192,11 @@ Result<size_t> OutboundEngine::route_pending(size_t limit) {
         commit.cursor = e.seq;
     }
     if (auto f = flush(); !f) return f.error();
+    // How far routing is behind the event flow, for operators (GET
+    // /v1/metrics) and bench/: a backlog that keeps growing means referrals
+    // reach partners later and later.
+    if (auto last = store_.last_event_seq())
+        metrics::gauge("routing_backlog_events").set(std::max<int64_t>(0, *last - commit.cursor));
     return events->size();
 }
 
@@ -415,8 +426,10 @@ void OutboundService::events_committed() {
 
 void OutboundService::routing_loop() {
     for (;;) {
-        auto routed = engine_.route_pending();
+        auto routed = engine_.route_pending(kRoutingBatch);
         bool more = routed && *routed > 0;
+        // A full batch: routing is behind and the next events are waiting.
+        const bool behind = routed && *routed == kRoutingBatch;
         if (routed && *routed > 0) {
             std::lock_guard lock(mutex_);
             delivery_wake_ = true;
@@ -424,6 +437,7 @@ void OutboundService::routing_loop() {
         }
         std::unique_lock lock(mutex_);
         if (stopping_) return;
+        if (behind) continue;
         if (more) {
             // Let events gather for a moment: one routing commit (one sync)
             // for many events instead of one per event, so routing does not

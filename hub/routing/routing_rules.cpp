@@ -672,7 +672,13 @@ struct Router {
 
 }  // namespace
 
+bool may_route_type(std::string_view t) {
+    return t == et::kReferral || t == et::kFrontOfficeRegistration || t == et::kSupportRequest || t == et::kReferralAnswer ||
+           t == et::kDeparture || t == et::kCaseClosed || t == et::kDroppedOut || t == et::kRegistration;
+}
+
 bool may_route(const sdk::Event& e) {
+    if (!may_route_type(e.type)) return false;
     if (e.type == et::kReferral || e.type == et::kFrontOfficeRegistration || e.type == et::kSupportRequest ||
         e.type == et::kReferralAnswer || (e.type == et::kDeparture && e.source.partner != "dtv") || e.type == et::kCaseClosed ||
         e.type == et::kDroppedOut)

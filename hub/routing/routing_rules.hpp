@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ketenhub::routing {
@@ -108,5 +109,8 @@ std::vector<Decision> route(const RoutingInput& in);
 // helpdesk questions, monitoring visits, ...): the core skips reading the
 // person's history for them, which keeps routing linear in the event flow.
 bool may_route(const sdk::Event& e);
+// The event types may_route can accept (it decides on the rest of the event):
+// routing reads only these events whole (Store::events_after).
+bool may_route_type(std::string_view event_type);
 
 }  // namespace ketenhub::routing

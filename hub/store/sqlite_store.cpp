@@ -392,11 +392,12 @@ public:
         });
     }
 
-    Result<std::vector<StoredEvent>> events_after(int64_t after, size_t limit) override {
+    using Store::events_after;
+    Result<std::vector<StoredEvent>> events_after(int64_t after, size_t limit, const EventTypeFilter& read_whole) override {
         return read([&]() {
             Statement s(reader_,
-                        "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body, p.hub_id FROM events e "
-                        "JOIN documents d ON d.id = e.document_id LEFT JOIN persons p ON p.id = e.person_id "
+                        "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.event_type, e.body, p.hub_id "
+                        "FROM events e JOIN documents d ON d.id = e.document_id LEFT JOIN persons p ON p.id = e.person_id "
                         "WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2");
             s.bind(1, after).bind(2, static_cast<int64_t>(limit));
             std::vector<StoredEvent> out;
@@ -407,8 +408,15 @@ public:
                 e.partner = s.text(2);
                 e.record_id = s.text(3);
                 e.retracted = !s.is_null(4);
-                e.event = stored_event(e.seq, s.text(5));
-                e.person_hub_id = s.text(6);
+                const std::string type = s.text(5);
+                if (!read_whole || read_whole(type)) {
+                    e.event = stored_event(e.seq, s.text(6));
+                } else {
+                    e.summary_only = true;
+                    e.event.type = type;
+                    e.event.source.partner = e.partner;
+                }
+                e.person_hub_id = s.text(7);
                 out.push_back(std::move(e));
             }
             return out;
@@ -604,6 +612,14 @@ public:
         } catch (const std::exception& e) {
             return Error::unavailable(e.what());
         }
+    }
+
+    Result<int64_t> last_event_seq() override {
+        return read([&]() {
+            Statement s(reader_, "SELECT coalesce(max(seq), 0) FROM events");
+            s.step();
+            return s.integer(0);
+        });
     }
 
     Result<StoreStats> stats() override {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ketenhub::store {
@@ -88,8 +89,15 @@ struct StoredEvent {
     std::string partner;
     std::string record_id;
     bool retracted = false;
+    // Only event.type and event.source.partner are set: the reader's
+    // EventTypeFilter declined this type (Store::events_after).
+    bool summary_only = false;
     sdk::Event event;
 };
+
+// Which events, by canonical event type, a reader of the event flow wants
+// whole; nullptr: all of them.
+using EventTypeFilter = std::function<bool(std::string_view event_type)>;
 
 // One person across all partners, for `ketenhub person show`.
 struct PersonTimeline {
@@ -150,8 +158,18 @@ public:
     virtual Result<std::optional<Receipt>> find_receipt(const std::string& partner, const std::string& document_key) = 0;
     virtual Result<std::optional<Receipt>> receipt_by_id(const std::string& receipt_id) = 0;
     // Events in commit order after `after_seq` (the event flow that routing
-    // and the outbox consume), at most `limit`.
-    virtual Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit) = 0;
+    // and the outbox consume), at most `limit`. Events whose type `read_whole`
+    // declines come as summaries (StoredEvent::summary_only): a consumer that
+    // acts on a few types moves its cursor past the others without the cost
+    // of reading their bodies.
+    virtual Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit,
+                                                          const EventTypeFilter& read_whole) = 0;
+    Result<std::vector<StoredEvent>> events_after(int64_t after_seq, size_t limit) {
+        return events_after(after_seq, limit, nullptr);
+    }
+    // The sequence number of the last committed event (0: none yet): how far
+    // a reader of the event flow is behind.
+    virtual Result<int64_t> last_event_seq() = 0;
     virtual Result<StoreStats> stats() = 0;
 
     // Every event that is not retracted, with its resolved person, for the

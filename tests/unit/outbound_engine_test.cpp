@@ -19,6 +19,8 @@
 
 #include "ingest/ingest_service.hpp"
 
+#include "common/metrics.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -347,6 +349,23 @@ TEST_F(Outbound, CoaReferralToIomBecomesAReferralRequestPushedToIom) {
     }
     EXPECT_TRUE(iom_got_it);
     EXPECT_EQ(entry(e.id).status, "delivered");
+}
+
+// Operators see how far routing is behind the event flow.
+TEST_F(Outbound, RoutingReportsHowManyEventsItIsBehind) {
+    start();
+    ingest("coa", "doorverwijzing-iom-beridze.xml");
+    ingest("coa", "doorverwijzing-mbt-kamara.xml");
+    auto last = store_->last_event_seq();
+    ASSERT_TRUE(last);
+    ASSERT_GE(*last, 2);
+    auto& backlog = metrics::gauge("routing_backlog_events");
+    ASSERT_EQ(*engine_->route_pending(1), 1u);
+    EXPECT_EQ(backlog.value(), *last - 1);
+    ASSERT_EQ(*engine_->route_pending(), static_cast<size_t>(*last - 1));
+    EXPECT_EQ(backlog.value(), 0);
+    EXPECT_EQ(*engine_->route_pending(), 0u);
+    EXPECT_EQ(backlog.value(), 0);
 }
 
 TEST_F(Outbound, CoaReferralToMbtWaitsInMbtsMailboxWithItsSequenceNumber) {

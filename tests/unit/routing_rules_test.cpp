@@ -447,3 +447,28 @@ TEST(RoutingTest, OnlyEventsThatCanLeadSomewhereAreRouted) {
     e.source.partner = "iom";
     EXPECT_TRUE(routing::may_route(e));
 }
+
+// Routing reads only events of these types whole (Store::events_after), so a
+// type that may_route accepts must be among them, or its events would never
+// be routed.
+TEST(RoutingTest, EveryTypeThatMayBeRoutedIsReadWhole) {
+    namespace et = sdk::event_type;
+    int routable = 0;
+    for (const char* t : {et::kHelpdeskQuestion, et::kReferral, et::kReferralAnswer, et::kContact,
+                          et::kFrontOfficeRegistration, et::kSupportRequest, et::kVoluntaryReturnDeclaration,
+                          et::kRegistration, et::kTravelDocumentRequested, et::kDeparture, et::kArrival, et::kIntake,
+                          et::kReintegrationPlan, et::kMonitoringVisit, et::kCaseClosed, et::kDroppedOut,
+                          et::kCountryList}) {
+        sdk::Event e;
+        e.type = t;
+        e.source.partner = "iom";
+        e.hub_referral_id = "SDT-2010-000001";  // the most a registration can carry
+        if (routing::may_route(e)) {
+            ++routable;
+            EXPECT_TRUE(routing::may_route_type(t)) << t;
+        }
+    }
+    EXPECT_EQ(routable, 8);
+    EXPECT_FALSE(routing::may_route_type(et::kContact));
+    EXPECT_FALSE(routing::may_route_type(et::kMonitoringVisit));
+}

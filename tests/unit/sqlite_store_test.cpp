@@ -119,6 +119,33 @@ TEST_F(SqliteStoreTest, AStoredEventThatDoesNotReadNamesItsSequenceNumberAndWher
         << read.error().message;
 }
 
+TEST_F(SqliteStoreTest, AReaderOfTheEventFlowGetsTheTypesItDeclinesAsSummariesWithoutTheirBodies) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a"), event("plan", "2010-08-03", "a")})})));
+    // A body that does not read: only a reader that asks for it whole notices.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE events SET body = '{\"type\":1}' WHERE seq = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    std::vector<std::string> asked;
+    auto read = store_->events_after(0, 10, [&](std::string_view type) {
+        asked.emplace_back(type);
+        return type == "intake";
+    });
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(asked, (std::vector<std::string>{"intake", "plan"}));
+    ASSERT_EQ(read->size(), 2u);
+    EXPECT_FALSE((*read)[0].summary_only);
+    EXPECT_EQ((*read)[0].event.event_date, "2010-08-02");
+    EXPECT_TRUE((*read)[1].summary_only);
+    EXPECT_EQ((*read)[1].seq, 2);
+    EXPECT_EQ((*read)[1].event.type, "plan");
+    EXPECT_EQ((*read)[1].event.source.partner, (*read)[1].partner);
+    EXPECT_FALSE((*read)[1].partner.empty());
+    EXPECT_TRUE((*read)[1].event.event_date.empty());
+    // Asked for whole, the same event's body is read (and does not parse).
+    EXPECT_FALSE(store_->events_after(0, 10, [](std::string_view) { return true; }));
+}
+
 TEST_F(SqliteStoreTest, TheSameDocumentKeyAgainReturnsTheOriginalReceiptAndStoresNothing) {
     ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
     auto again = request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})});
