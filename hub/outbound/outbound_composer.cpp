@@ -23,7 +23,7 @@ std::string padded(int64_t n, int width) {
 
 // The local name of the encoded document's root element, for the outbox
 // listing. A streaming reader stops at the first element: parsing the whole
-// document for its root's name was a twentieth of routing's time (perf,
+// document for its root's name was 3% of routing's instructions (callgrind,
 // bench/). The adapter validated the document against its partner's schema.
 std::string root_element(const std::string& document) {
     if (sdk::xml::doctype_line(document) > 0) return "";  // as parse_untrusted would refuse it
