@@ -679,11 +679,9 @@ bool may_route_type(std::string_view t) {
 
 bool may_route(const sdk::Event& e) {
     if (!may_route_type(e.type)) return false;
-    if (e.type == et::kReferral || e.type == et::kFrontOfficeRegistration || e.type == et::kSupportRequest ||
-        e.type == et::kReferralAnswer || (e.type == et::kDeparture && e.source.partner != "dtv") || e.type == et::kCaseClosed ||
-        e.type == et::kDroppedOut)
-        return true;
-    return e.type == et::kRegistration && e.hub_referral_id.has_value();
+    if (e.type == et::kDeparture) return e.source.partner != "dtv";
+    if (e.type == et::kRegistration) return e.hub_referral_id.has_value();
+    return true;
 }
 
 std::vector<Decision> route(const RoutingInput& in) {
