@@ -83,6 +83,16 @@ protected:
         ASSERT_TRUE(s) << s.error().message;
         store_ = std::move(*s);
     }
+    // Replaces a stored event's body with JSON that is not a canonical event,
+    // behind the store's back (another connection).
+    void corrupt_body_of_event(int seq) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
+        const std::string sql = "UPDATE events SET body = '{\"type\":1}' WHERE seq = " + std::to_string(seq);
+        const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        ASSERT_EQ(rc, SQLITE_OK);
+    }
     std::vector<StoredEvent> events() {
         auto e = store_->events_after(0, 1000);
         EXPECT_TRUE(e);
@@ -109,10 +119,7 @@ TEST_F(SqliteStoreTest, AnAcceptedDocumentIsStoredWithItsEvents) {
 
 TEST_F(SqliteStoreTest, AStoredEventThatDoesNotReadNamesItsSequenceNumberAndWhere) {
     ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a"), event("plan", "2010-08-03", "a")})})));
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE events SET body = '{\"type\":1}' WHERE seq = 2", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
+    ASSERT_NO_FATAL_FAILURE(corrupt_body_of_event(2));
     auto read = store_->events_after(0, 10);
     ASSERT_FALSE(read);
     EXPECT_NE(read.error().message.find("stored event 2: malformed canonical JSON at byte 8"), std::string::npos)
@@ -122,10 +129,7 @@ TEST_F(SqliteStoreTest, AStoredEventThatDoesNotReadNamesItsSequenceNumberAndWher
 TEST_F(SqliteStoreTest, AReaderOfTheEventFlowGetsTheTypesItDeclinesAsSummariesWithoutTheirBodies) {
     ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a"), event("plan", "2010-08-03", "a")})})));
     // A body that does not read: only a reader that asks for it whole notices.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "hub.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE events SET body = '{\"type\":1}' WHERE seq = 2", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
+    ASSERT_NO_FATAL_FAILURE(corrupt_body_of_event(2));
     std::vector<std::string> asked;
     auto read = store_->events_after(0, 10, [&](std::string_view type) {
         asked.emplace_back(type);
