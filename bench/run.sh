@@ -198,8 +198,9 @@ stage_shares() {
 # hub's routing had passed when the load stopped; below 100 means routing was
 # behind and referrals reach partners later than the documents' 202s suggest.
 routed_share() {
-  sqlite3 "$1" "SELECT printf('%.1f', 100.0 * coalesce((SELECT seq FROM cursors WHERE name = 'routing'), 0) /
-                max(1, (SELECT coalesce(max(seq), 0) FROM events)))" 2>/dev/null || echo -
+  local last
+  last=$(sqlite3 "$1" "SELECT coalesce(max(seq), 0) FROM events" 2>/dev/null) || { echo -; return; }
+  awk -v c="$(routing_cursor "$1")" -v m="$last" 'BEGIN { printf "%.1f\n", 100 * c / (m > 0 ? m : 1) }'
 }
 # routing_cursor DB: the last event sequence number routing has passed.
 routing_cursor() { sqlite3 "$1" "SELECT coalesce((SELECT seq FROM cursors WHERE name = 'routing'), 0)" 2>/dev/null || echo 0; }
