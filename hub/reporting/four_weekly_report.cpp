@@ -178,11 +178,6 @@ std::string close_reason(const std::string& code) {
     return "other";
 }
 
-bool is_false(const Fact& f, const std::string& name) {
-    auto it = f.fields.find(name);
-    return it != f.fields.end() && ((it->is_boolean() && !it->get<bool>()) || (it->is_string() && it->get<std::string>() == "false"));
-}
-
 // What the person's history says, for the rules that look beyond the period.
 struct History {
     std::vector<const Fact*> facts;
@@ -232,7 +227,7 @@ std::optional<Ending> ending_of(const Fact& f, const History& history, const Fou
     }
     if (f.partner == "mbt" && f.type == et::kDroppedOut)
         return Ending{dropped_out_reason(f.field("reason")), "Traject bij MbT be\xC3\xABindigd op " + date + " (afgehaakt).", when};
-    if (f.partner == "coa" && f.type == et::kReferral && is_false(f, "consent_given"))
+    if (f.partner == "coa" && f.type == et::kReferral && f.flag_false("consent_given"))
         return Ending{"no_consent", "Doorverwijzing door de helpdesk op " + date + " zonder toestemming van de cli\xC3\xABnt.", when};
     if (f.partner == "dtv" && f.type == et::kSupportRequest) {
         // BZ needs a negative ruling to count from; without one only ETF can

@@ -3,21 +3,46 @@
 #include <ketenhub/sdk/dates.hpp>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace ketenhub::statistics {
 
-std::string Fact::field(const std::string& name) const {
+bool is_fact_field(std::string_view name) {
+    // Sorted: every name a figure (here) or the four-weekly report
+    // (hub/reporting) reads with Fact::value, field, flag or flag_false.
+    static constexpr std::array<std::string_view, 17> kRead = {
+        "answer",       "close_reason_code", "consent_given",   "country",     "decline_reason_code", "funding",
+        "has_negative_ruling", "need_medical", "need_psychosocial", "negative_ruling_date", "phase", "programme",
+        "reason",       "referral_number",   "referred_to",     "request_date", "requester_type"};
+    static_assert(std::is_sorted(kRead.begin(), kRead.end()));
+    return std::binary_search(kRead.begin(), kRead.end(), name);
+}
+
+const sdk::Json* Fact::value(const std::string& name) const {
+    if (!is_fact_field(name))
+        throw std::logic_error("the figures read field '" + name + "', which statistics::is_fact_field does not list: "
+                               "Store::facts() never keeps it");
     auto it = fields.find(name);
-    if (it == fields.end() || it->is_null()) return {};
-    return it->is_string() ? it->get<std::string>() : it->dump();
+    return it == fields.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string Fact::field(const std::string& name) const {
+    const sdk::Json* v = value(name);
+    if (!v) return {};
+    return v->is_string() ? v->get<std::string>() : v->dump();
 }
 
 bool Fact::flag(const std::string& name) const {
-    auto it = fields.find(name);
-    return it != fields.end() && ((it->is_boolean() && it->get<bool>()) || (it->is_string() && it->get<std::string>() == "true"));
+    const sdk::Json* v = value(name);
+    return v && ((v->is_boolean() && v->get<bool>()) || (v->is_string() && v->get<std::string>() == "true"));
+}
+
+bool Fact::flag_false(const std::string& name) const {
+    const sdk::Json* v = value(name);
+    return v && ((v->is_boolean() && !v->get<bool>()) || (v->is_string() && v->get<std::string>() == "false"));
 }
 
 namespace {

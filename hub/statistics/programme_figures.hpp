@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ketenhub::statistics {
@@ -29,11 +30,23 @@ struct Fact {
     std::optional<std::string> birth_date;
     std::string birth_precision = "day";
     std::optional<std::string> country;  // country of return, else nationality
-    sdk::Json fields = sdk::Json::object();  // field name -> value
+    // Field name -> value, only the fields is_fact_field() lists.
+    sdk::Json fields = sdk::Json::object();
 
+    // The value of a listed field (nullptr when the event has none). Asking
+    // for a field is_fact_field() does not list is a programming error
+    // (std::logic_error): Store::facts() never keeps it.
+    const sdk::Json* value(const std::string& name) const;
     std::string field(const std::string& name) const;
-    bool flag(const std::string& name) const;
+    bool flag(const std::string& name) const;      // true or "true"
+    bool flag_false(const std::string& name) const;  // false or "false" (absent is neither)
 };
+
+// The event fields the programme figures and the four-weekly report read.
+// Store::facts() keeps only these of every event: the reports read every
+// stored event, and the rest of a body (names, free text, addresses) made a
+// million-event store need 2 GB to report on (bench/, docs/performance.md).
+bool is_fact_field(std::string_view name);
 
 struct Target {
     std::string key;

@@ -445,8 +445,8 @@ public:
                 f.birth_date = s.opt_text(9);
                 if (!s.is_null(10)) f.birth_precision = s.text(10);
                 f.country = s.opt_text(11);
-                auto body = sdk::Json::parse(s.text(12));
-                for (auto it = body["fields"].begin(); it != body["fields"].end(); ++it) f.fields[it.key()] = it->at("value");
+                for (auto& [name, field] : stored_event(f.seq, s.text(12)).fields)
+                    if (statistics::is_fact_field(name)) f.fields[name] = std::move(field.value);
                 out.push_back(std::move(f));
             }
             // Sorted in place (a stable sort would copy a million facts into a buffer).

@@ -279,6 +279,29 @@ TEST_F(SqliteStoreTest, FactsComeByEventDateAndWithinADateInCommitOrder) {
     EXPECT_EQ(order, (std::vector<std::string>{"2010-07-15 d", "2010-08-01 b", "2010-09-01 a", "2010-09-01 c"}));
 }
 
+TEST_F(SqliteStoreTest, FactsCarryOnlyTheFieldsTheFiguresRead) {
+    auto e = event("intake", "2010-09-01", "a");
+    e.fields["programme"] = {sdk::Json("SDT"), sdk::Sensitivity::Public};
+    e.fields["referred_to"] = {sdk::Json("IOM"), sdk::Sensitivity::Public};
+    e.fields["family_name"] = {sdk::Json("Beridze"), sdk::Sensitivity::Personal};
+    e.fields["remarks"] = {sdk::Json(std::string(3000, 'x')), sdk::Sensitivity::Personal};
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {e})})));
+    auto facts = store_->facts();
+    ASSERT_TRUE(facts) << facts.error().message;
+    ASSERT_EQ(facts->size(), 1u);
+    const auto& f = facts->front();
+    EXPECT_EQ(f.fields, (sdk::Json{{"programme", "SDT"}, {"referred_to", "IOM"}}));
+    EXPECT_EQ(f.field("referred_to"), "IOM");
+}
+
+TEST_F(SqliteStoreTest, AFactWhoseStoredBodyDoesNotReadNamesItsSequenceNumber) {
+    ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-09-01", "a")})})));
+    ASSERT_NO_FATAL_FAILURE(corrupt_body_of_event(1));
+    auto facts = store_->facts();
+    ASSERT_FALSE(facts);
+    EXPECT_NE(facts.error().message.find("stored event 1"), std::string::npos) << facts.error().message;
+}
+
 TEST_F(SqliteStoreTest, AVersion4StoreLosesItsDateIndexWhenOpened) {
     ASSERT_TRUE(store_->ingest_sync(request("doc-1", {record("a", {event("intake", "2010-08-02", "a")})})));
     store_.reset();

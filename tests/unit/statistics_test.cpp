@@ -43,6 +43,25 @@ long achieved(const std::vector<Figure>& figures, const std::string& key) {
     return -1;
 }
 
+TEST(Statistics, AFactKeepsOnlyTheFieldsTheFiguresReadAndRefusesToBeAskedForAnother) {
+    Fact f = fact("vwn", "front_office_registration", "2010-07-01", "KH-000001",
+                  {{"phase", "2"}, {"consent_given", false}, {"need_medical", "true"}});
+    EXPECT_EQ(f.field("phase"), "2");
+    EXPECT_TRUE(f.flag_false("consent_given"));
+    EXPECT_FALSE(f.flag("consent_given"));
+    EXPECT_TRUE(f.flag("need_medical"));
+    EXPECT_FALSE(f.flag_false("need_medical"));
+    EXPECT_EQ(f.field("programme"), "");  // listed, absent
+    EXPECT_FALSE(f.flag_false("has_negative_ruling"));
+    EXPECT_TRUE(is_fact_field("referred_to"));
+    EXPECT_FALSE(is_fact_field("family_name"));
+    EXPECT_FALSE(is_fact_field("free_text"));
+    // Store::facts() drops every field not listed: reading one is a bug that
+    // would silently count nothing.
+    EXPECT_THROW(f.field("family_name"), std::logic_error);
+    EXPECT_THROW(f.flag("within_28_day_term"), std::logic_error);
+}
+
 TEST(Statistics, TheKeysComeInTheDocumentedOrder) {
     auto figures = funnel({}, "2010-01-01", "2010-12-31", programme(), Breakdown::None);
     std::vector<std::string> keys;
