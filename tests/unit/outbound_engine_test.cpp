@@ -26,6 +26,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -57,16 +58,19 @@ uint16_t unused_port() {
 
 struct Received {
     std::string target, body, message_id, type, client, content_type;
+    std::string remote;  // the hub's address:port: one per connection
 };
 
 // A partner's endpoint: records what arrives, answers from a script.
 class Endpoint {
 public:
-    Endpoint(const fs::path& certs, const std::string& server_name = "partner-endpoint") {
+    Endpoint(const fs::path& certs, const std::string& server_name = "partner-endpoint",
+             std::chrono::milliseconds idle_timeout = 30s) {
         config::ListenerConfig l;
         l.address = "127.0.0.1";
         l.port = 0;
         l.threads = 1;
+        l.idle_timeout = idle_timeout;
         l.tls = {(certs / "ca.pem").string(), (certs / (server_name + ".pem")).string(),
                  (certs / (server_name + "-key.pem")).string()};
         auto tls = net::make_server_tls(l.tls);
@@ -76,7 +80,7 @@ public:
             {
                 std::lock_guard lock(mutex_);
                 received_.push_back({rq.target, rq.body, rq.header("Ketenhub-Message-Id"), rq.header("Ketenhub-Message-Type"),
-                                     peer.certificate.subject, rq.content_type});
+                                     peer.certificate.subject, rq.content_type, peer.remote});
                 r.status = answers_.empty() ? 202 : answers_.front();
                 if (!answers_.empty()) answers_.pop_front();
             }
@@ -257,6 +261,36 @@ TEST_F(Outbound, PushIsDeliveredOverMutualTlsAndThePartnersReceiptKept) {
     EXPECT_EQ(e.attempts, 1);
     EXPECT_EQ(e.partner_receipt, R"({"receipt":"endpoint-1"})");
     EXPECT_EQ(*engine_->deliver_due(), 0u) << "delivered once";
+}
+
+TEST_F(Outbound, PushesToOneEndpointGoOverOneKeptAliveConnection) {
+    start();
+    const int64_t first = enqueue_coa_status("status-1");
+    ASSERT_EQ(*engine_->deliver_due(), 1u);
+    const int64_t second = enqueue_coa_status("status-2");
+    ASSERT_EQ(*engine_->deliver_due(), 1u);
+    EXPECT_EQ(entry(first).status, "delivered");
+    EXPECT_EQ(entry(second).status, "delivered");
+    ASSERT_EQ(endpoint_->count(), 2u);
+    EXPECT_EQ(endpoint_->get(0).remote, endpoint_->get(1).remote) << "no second TCP connection and TLS handshake";
+    EXPECT_EQ(endpoint_->get(1).client, "CN=ketenhub,OU=Hub,O=Ketenhub Development");
+}
+
+TEST_F(Outbound, AKeptConnectionThePartnerHasClosedIsNotUsed) {
+    // A partner that closes idle connections after 200 ms.
+    endpoint_ = std::make_unique<Endpoint>(certs_, "partner-endpoint", 200ms);
+    start();
+    const int64_t first = enqueue_coa_status("status-1");
+    ASSERT_EQ(*engine_->deliver_due(), 1u);
+    std::this_thread::sleep_for(700ms);
+    const int64_t second = enqueue_coa_status("status-2");
+    ASSERT_EQ(*engine_->deliver_due(), 1u);
+    EXPECT_EQ(entry(first).status, "delivered");
+    const auto e = entry(second);
+    EXPECT_EQ(e.status, "delivered") << e.last_error;
+    EXPECT_EQ(e.attempts, 1) << "the closed connection cost no attempt";
+    ASSERT_EQ(endpoint_->count(), 2u);
+    EXPECT_NE(endpoint_->get(0).remote, endpoint_->get(1).remote) << "a new connection";
 }
 
 TEST_F(Outbound, ServiceUnavailableIsRetriedAfterRetryAfterThenDelivered) {
