@@ -235,6 +235,26 @@ TEST_F(IdentityTest, APartnerIdUnderTwoVNummersIsAConflict) {
 
 // What routing reads for one event: the person after merges, the events up to
 // the routed one (later ones are not yet known to it), and the hub's referrals.
+TEST_F(IdentityTest, RoutingHistoryIsInCommitOrderWhateverTheEventDates) {
+    // Committed 3rd, 1st, 2nd by event date: the rules read "the newest" as
+    // the last committed, not the latest dated.
+    const Who who{"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"};
+    see("coa", who, "2010-09-01");
+    see("coa", who, "2010-05-01");
+    see("coa", who, "2010-07-01");
+    auto all = store_->events_after(0, 10);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 3u);
+    auto h = store_->routing_history((*all)[2]);
+    ASSERT_TRUE(h) << h.error().message;
+    ASSERT_TRUE(*h);
+    ASSERT_EQ((*h)->events.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*h)->events[i].seq, (*all)[i].seq) << i;
+    EXPECT_EQ((*h)->events[0].event.event_date, "2010-09-01");
+    EXPECT_EQ((*h)->events[0].record_id, (*all)[0].record_id);
+    EXPECT_EQ((*h)->events[0].partner, "coa");
+}
+
 TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
     see("coa", {"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
     see("vwn", {std::nullopt, {{"vwn", "VWN-UT-004512"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
