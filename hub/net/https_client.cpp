@@ -71,30 +71,32 @@ public:
 
     std::unique_ptr<Stream> take(const std::string& endpoint) {
         std::unique_ptr<Stream> found;
+        std::vector<std::unique_ptr<Stream>> dropped;
         {
             std::lock_guard lock(mutex_);
-            drop_expired(std::chrono::steady_clock::now());
+            drop_expired(std::chrono::steady_clock::now(), dropped);
             auto it = idle_.find(endpoint);
             while (it != idle_.end() && !it->second.empty() && !found) {
                 auto candidate = std::move(it->second.back().stream);  // the most recently used
                 it->second.pop_back();
                 if (still_open(*candidate)) found = std::move(candidate);
-                else closing_.push_back(std::move(candidate));
+                else dropped.push_back(std::move(candidate));
             }
         }
-        close_dropped();
+        close(dropped);
         if (found) metrics::counter("outbound_connections_reused_total").inc();
         return found;
     }
 
     void give_back(const std::string& endpoint, std::unique_ptr<Stream> stream) {
+        std::vector<std::unique_ptr<Stream>> dropped;
         {
             std::lock_guard lock(mutex_);
             auto& list = idle_[endpoint];
-            if (list.size() >= kMaxIdlePerEndpoint) closing_.push_back(std::move(stream));
+            if (list.size() >= kMaxIdlePerEndpoint) dropped.push_back(std::move(stream));
             else list.push_back({std::move(stream), std::chrono::steady_clock::now()});
         }
-        close_dropped();
+        close(dropped);
     }
 
 private:
@@ -112,26 +114,22 @@ private:
         return ::poll(&p, 1, 0) == 0;
     }
 
-    void drop_expired(std::chrono::steady_clock::time_point now) {
+    void drop_expired(std::chrono::steady_clock::time_point now, std::vector<std::unique_ptr<Stream>>& dropped) {
         for (auto& [endpoint, list] : idle_)
             for (auto it = list.begin(); it != list.end();)
                 if (now - it->since > kIdleLimit) {
-                    closing_.push_back(std::move(it->stream));
+                    dropped.push_back(std::move(it->stream));
                     it = list.erase(it);
                 } else {
                     ++it;
                 }
     }
 
-    // Closed without TLS close_notify: the partner sees the TCP close, and
-    // nothing waits for an answer that an idle connection cannot carry.
-    void close_dropped() {
-        std::vector<std::unique_ptr<Stream>> closing;
-        {
-            std::lock_guard lock(mutex_);
-            closing.swap(closing_);
-        }
-        for (auto& s : closing) {
+    // Closed without TLS close_notify (outside the lock): the partner sees
+    // the TCP close, and nothing waits for an answer that an idle connection
+    // cannot carry.
+    static void close(std::vector<std::unique_ptr<Stream>>& dropped) {
+        for (auto& s : dropped) {
             beast::error_code ignored;
             beast::get_lowest_layer(*s).socket().close(ignored);
         }
@@ -139,7 +137,6 @@ private:
 
     std::mutex mutex_;
     std::map<std::string, std::vector<Idle>> idle_;
-    std::vector<std::unique_ptr<Stream>> closing_;
 };
 
 // One POST, over a kept-alive connection to the endpoint when there is one,
