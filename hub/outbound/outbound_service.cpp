@@ -150,6 +150,13 @@ Status OutboundEngine::route_one(const store::StoredEvent& e, store::RoutingComm
 Result<size_t> OutboundEngine::route_pending(size_t limit) {
     auto cursor = store_.cursor("routing");
     if (!cursor) return cursor.error();
+    // The pass's events and each one's history in one read transaction: one
+    // consistent view for the whole pass, and the store's pages stay cached
+    // from one event to the next instead of being read again after every
+    // ingest commit (routing's CPU at 3,127 docs/s: 35% of a core -> 33%,
+    // docs/performance.md).
+    auto snapshot = store_.read_snapshot();
+    if (!snapshot) return snapshot.error();
     auto events = store_.events_after(*cursor, limit, routing::may_route_type);
     if (!events) return events.error();
     if (events->empty()) {
@@ -159,6 +166,7 @@ Result<size_t> OutboundEngine::route_pending(size_t limit) {
     store::RoutingCommit commit;
     commit.cursor = *cursor;
     auto flush = [&]() -> Status {
+        snapshot->reset();
         commit.now = clock_.now_rfc3339_millis();
         composer_.drain_sequences(commit.sequences);
         auto st = store_.commit_routing(commit);

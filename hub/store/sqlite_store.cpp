@@ -21,6 +21,7 @@
 #include <ketenhub/sdk/dates.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -296,15 +297,28 @@ struct RoutingJob {
     std::promise<Status> done;
 };
 
+// A connection for reads and the statements prepared on it, used by one
+// thread at a time (under its mutex).
+struct ReadConnection {
+    sqlite3* db = nullptr;
+    std::unique_ptr<StatementCache> statements;
+    std::mutex mutex;
+
+    void open(const std::string& path, bool synchronous_full) {
+        db = open_connection(path, synchronous_full);
+        statements = std::make_unique<StatementCache>(db);
+    }
+    ~ReadConnection() {
+        statements.reset();
+        if (db) sqlite3_close(db);
+    }
+};
+
 class SqliteStore final : public Store {
 public:
     explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
-    ~SqliteStore() override {
-        close();
-        reader_statements_.reset();
-        if (reader_) sqlite3_close(reader_);
-    }
+    ~SqliteStore() override { close(); }
 
     void open() {
         // Durable: the writer's COMMIT does not fsync; the sync thread fsyncs
@@ -327,8 +341,8 @@ public:
         if (options_.synchronous_full) {
             if (auto st = sync_wal(); !st) throw std::runtime_error(st.error().message);
         }
-        reader_ = open_connection(options_.path, options_.synchronous_full);
-        reader_statements_ = std::make_unique<StatementCache>(reader_);
+        reader_.open(options_.path, options_.synchronous_full);
+        snapshot_reader_.open(options_.path, options_.synchronous_full);
         sqlite3* outbox_db = open_connection(options_.path, options_.synchronous_full);
         // Its small writes would otherwise checkpoint now and then inside
         // their commits, holding the write lock (and so the writer) for the copy.
@@ -375,8 +389,8 @@ public:
     }
 
     Result<std::optional<Receipt>> find_receipt(const std::string& partner, const std::string& key) override {
-        return read([&]() -> std::optional<Receipt> {
-            Statement s(reader_, "SELECT receipt FROM documents WHERE partner = ?1 AND document_key = ?2");
+        return read([&](ReadConnection& r) -> std::optional<Receipt> {
+            Statement s(r.db, "SELECT receipt FROM documents WHERE partner = ?1 AND document_key = ?2");
             s.bind(1, partner).bind(2, key);
             if (!s.step()) return std::nullopt;
             return Receipt::from_json(sdk::Json::parse(s.text(0)));
@@ -384,8 +398,8 @@ public:
     }
 
     Result<std::optional<Receipt>> receipt_by_id(const std::string& id) override {
-        return read([&]() -> std::optional<Receipt> {
-            Statement s(reader_, "SELECT receipt FROM documents WHERE receipt_id = ?1");
+        return read([&](ReadConnection& r) -> std::optional<Receipt> {
+            Statement s(r.db, "SELECT receipt FROM documents WHERE receipt_id = ?1");
             s.bind(1, id);
             if (!s.step()) return std::nullopt;
             return Receipt::from_json(sdk::Json::parse(s.text(0)));
@@ -394,8 +408,8 @@ public:
 
     using Store::events_after;
     Result<std::vector<StoredEvent>> events_after(int64_t after, size_t limit, const EventTypeFilter& read_whole) override {
-        return read([&]() {
-            Statement s(reader_,
+        return read([&](ReadConnection& r) {
+            Statement s(r.db,
                         "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.event_type, e.body, p.hub_id "
                         "FROM events e JOIN documents d ON d.id = e.document_id LEFT JOIN persons p ON p.id = e.person_id "
                         "WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2");
@@ -424,8 +438,8 @@ public:
     }
 
     Result<std::vector<statistics::Fact>> facts() override {
-        return read([&]() {
-            Statement s(reader_,
+        return read([&](ReadConnection& r) {
+            Statement s(r.db,
                         "SELECT e.seq, e.partner, e.event_type, e.event_date, d.document_type, d.message_id, e.record_id, "
                         "p.hub_id, p.v_number, p.birth_date, p.birth_precision, coalesce(p.country_of_return, p.nationality), "
                         "e.body FROM events e JOIN documents d ON d.id = e.document_id "
@@ -458,11 +472,11 @@ public:
     }
 
     Result<std::vector<PartnerActivity>> partner_activity() override {
-        return read([&]() {
+        return read([&](ReadConnection& r) {
             std::vector<PartnerActivity> out;
             // SQLite: the bare columns come from the row with max(id), the
             // partner's last stored document.
-            Statement d(reader_,
+            Statement d(r.db,
                         "SELECT partner, count(*), max(id), received_at, document_type, message_id FROM documents "
                         "GROUP BY partner ORDER BY partner");
             while (d.step()) {
@@ -474,14 +488,14 @@ public:
                 a.last_message_id = d.text(5);
                 out.push_back(std::move(a));
             }
-            Statement r(reader_,
+            Statement rc(r.db,
                         "SELECT d.partner, json_extract(r.value, '$.outcome'), count(*) FROM documents d, "
                         "json_each(d.receipt, '$.records') r GROUP BY 1, 2");
-            while (r.step()) {
-                const std::string partner = r.text(0), outcome = r.text(1);
+            while (rc.step()) {
+                const std::string partner = rc.text(0), outcome = rc.text(1);
                 for (auto& a : out) {
                     if (a.partner != partner) continue;
-                    int64_t n = r.integer(2);
+                    int64_t n = rc.integer(2);
                     if (outcome == "accepted") a.records_accepted += n;
                     else if (outcome == "already_known") a.records_already_known += n;
                     else if (outcome == "superseded") a.records_superseded += n;
@@ -493,8 +507,8 @@ public:
     }
 
     Result<std::optional<PersonTimeline>> person_timeline(const std::string& key) override {
-        return read([&]() -> std::optional<PersonTimeline> {
-            SqliteIdentityRepository repo(*reader_statements_, "");
+        return read([&](ReadConnection& r) -> std::optional<PersonTimeline> {
+            SqliteIdentityRepository repo(*r.statements, "");
             auto p = key.rfind("KH-", 0) == 0 ? repo.by_hub_id(key) : repo.by_v_number(key);
             if (!p) {
                 // A V-nummer that was merged away, or a partner id "scheme:value".
@@ -502,14 +516,14 @@ public:
                     p = repo.by_partner_id({key.substr(0, colon), key.substr(colon + 1)});
             }
             if (!p) return std::nullopt;
-            p = follow_merges(repo, std::move(*p));
+            p = follow_merges(r, repo, std::move(*p));
             PersonTimeline t;
             t.person = *p;
-            t.partner_ids = partner_ids_of(p->id);
-            Statement& merged = reader_statements_->get("SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
+            t.partner_ids = partner_ids_of(r, p->id);
+            Statement& merged = r.statements->get("SELECT hub_id FROM persons WHERE merged_into = ?1 ORDER BY id");
             merged.bind(1, p->id);
             while (merged.step()) t.merged_from.push_back(merged.text(0));
-            Statement& ev = reader_statements_->get(
+            Statement& ev = r.statements->get(
                          "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.retracted_by, e.body FROM events e "
                          "JOIN documents d ON d.id = e.document_id WHERE e.person_id = ?1 ORDER BY e.event_date, e.seq");
             ev.bind(1, p->id);
@@ -524,24 +538,24 @@ public:
                 e.person_hub_id = p->hub_id;
                 t.events.push_back(std::move(e));
             }
-            for (auto& issue : issues_where("(person_id = ?1 OR other_person_id = ?1)", p->id))
+            for (auto& issue : issues_where(r, "(person_id = ?1 OR other_person_id = ?1)", p->id))
                 t.issues.push_back(std::move(issue));
             return t;
         });
     }
 
     Result<std::optional<RoutingHistory>> routing_history(const StoredEvent& routed) override {
-        auto history = read([&]() -> std::optional<RoutingHistory> {
-            SqliteIdentityRepository repo(*reader_statements_, "");
+        auto history = read([&](ReadConnection& r) -> std::optional<RoutingHistory> {
+            SqliteIdentityRepository repo(*r.statements, "");
             auto p = repo.by_hub_id(routed.person_hub_id);
             if (!p) return std::nullopt;
-            p = follow_merges(repo, std::move(*p));
+            p = follow_merges(r, repo, std::move(*p));
             RoutingHistory h;
             h.person = *p;
-            h.partner_ids = partner_ids_of(p->id);
+            h.partner_ids = partner_ids_of(r, p->id);
             // Events of persons merged into this one moved with the merge
             // (events.person_id), so one person id selects them all.
-            Statement& ev = reader_statements_->get(
+            Statement& ev = r.statements->get(
                 "SELECT e.seq, d.receipt_id, e.partner, e.record_id, e.body FROM events e "
                 "JOIN documents d ON d.id = e.document_id "
                 "WHERE e.person_id = ?1 AND e.seq <= ?2 AND e.retracted_by IS NULL ORDER BY e.seq");
@@ -578,15 +592,15 @@ public:
     }
 
     Result<std::vector<identity::IdentityIssue>> identity_issues(bool open_only) override {
-        return read([&]() { return issues_where(open_only ? "status = 'open'" : "1 = 1", std::nullopt); });
+        return read([&](ReadConnection& r) { return issues_where(r, open_only ? "status = 'open'" : "1 = 1", std::nullopt); });
     }
 
     Status resolve_identity_issue(int64_t issue_id, bool confirm) override {
-        std::lock_guard lock(reader_mutex_);
+        std::lock_guard lock(reader_.mutex);
         try {
-            exec(reader_, "BEGIN IMMEDIATE");
+            exec(reader_.db, "BEGIN IMMEDIATE");
             try {
-                Statement s(reader_, "SELECT kind, person_id, other_person_id, status FROM identity_issues WHERE id = ?1");
+                Statement s(reader_.db, "SELECT kind, person_id, other_person_id, status FROM identity_issues WHERE id = ?1");
                 s.bind(1, issue_id);
                 if (!s.step()) throw std::invalid_argument("no identity issue " + std::to_string(issue_id));
                 if (s.text(3) != "open")
@@ -595,15 +609,15 @@ public:
                     if (s.text(0) != "candidate")
                         throw std::invalid_argument("only a candidate can be confirmed; a " + s.text(0) +
                                                     " is corrected at the source and then rejected here");
-                    StatementCache statements(reader_);
+                    StatementCache statements(reader_.db);
                     SqliteIdentityRepository repo(statements, utc_now());
                     repo.merge(s.integer(2), s.integer(1), "operator confirmed candidate " + std::to_string(issue_id));
                 }
-                Statement u(reader_, "UPDATE identity_issues SET status = ?1, resolved_at = ?2 WHERE id = ?3");
+                Statement u(reader_.db, "UPDATE identity_issues SET status = ?1, resolved_at = ?2 WHERE id = ?3");
                 u.bind(1, std::string(confirm ? "confirmed" : "rejected")).bind(2, utc_now()).bind(3, issue_id).run();
-                exec(reader_, "COMMIT");
+                exec(reader_.db, "COMMIT");
             } catch (...) {
-                exec(reader_, "ROLLBACK");
+                exec(reader_.db, "ROLLBACK");
                 throw;
             }
             return ok_status();
@@ -615,26 +629,42 @@ public:
     }
 
     Result<int64_t> last_event_seq() override {
-        return read([&]() {
-            Statement s(reader_, "SELECT coalesce(max(seq), 0) FROM events");
+        return read([&](ReadConnection& r) {
+            Statement s(r.db, "SELECT coalesce(max(seq), 0) FROM events");
             s.step();
             return s.integer(0);
         });
     }
 
+    Result<std::unique_ptr<ReadSnapshot>> read_snapshot() override {
+        // A second snapshot on the same thread would wait for the first, which
+        // only this thread can end.
+        assert(snapshot_holder_.load(std::memory_order_relaxed) != std::this_thread::get_id());
+        std::unique_lock lock(snapshot_reader_.mutex);
+        try {
+            // Deferred: the transaction's snapshot is taken by its first read.
+            exec(snapshot_reader_.db, "BEGIN");
+        } catch (const std::exception& e) {
+            metrics::counter("store_read_errors_total").inc();
+            return Error::unavailable(std::string("store read snapshot failed: ") + e.what());
+        }
+        snapshot_holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+        return std::unique_ptr<ReadSnapshot>(new Snapshot(*this, std::move(lock)));
+    }
+
     Result<StoreStats> stats() override {
-        return read([&]() {
+        return read([&](ReadConnection& r) {
             StoreStats st;
-            Statement persons(reader_, "SELECT count(*) FROM persons WHERE merged_into IS NULL");
+            Statement persons(r.db, "SELECT count(*) FROM persons WHERE merged_into IS NULL");
             persons.step();
             st.persons = persons.integer(0);
-            Statement d(reader_, "SELECT count(*) FROM documents");
+            Statement d(r.db, "SELECT count(*) FROM documents");
             d.step();
             st.documents = d.integer(0);
-            Statement e(reader_, "SELECT count(*) FROM events");
+            Statement e(r.db, "SELECT count(*) FROM events");
             e.step();
             st.events = e.integer(0);
-            Statement v(reader_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+            Statement v(r.db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
             v.step();
             st.schema_version = static_cast<int>(v.integer(0));
             return st;
@@ -721,16 +751,37 @@ public:
     }
 
 private:
+    class Snapshot final : public ReadSnapshot {
+    public:
+        Snapshot(SqliteStore& store, std::unique_lock<std::mutex> lock) : store_(store), lock_(std::move(lock)) {}
+        ~Snapshot() override {
+            store_.snapshot_holder_.store(std::thread::id(), std::memory_order_relaxed);
+            ReadConnection& r = store_.snapshot_reader_;
+            r.statements->reset_all();
+            // Read only: COMMIT only ends the transaction. Should it fail, the
+            // rollback ends it instead, so the next pass does not go on in
+            // this one's snapshot.
+            if (sqlite3_exec(r.db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                log::warn("store_snapshot_end_failed", {{"reason", sqlite3_errmsg(r.db)}});
+                sqlite3_exec(r.db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+        }
+
+    private:
+        SqliteStore& store_;
+        std::unique_lock<std::mutex> lock_;
+    };
+
     static std::string utc_now() {
         return sdk::dates::utc_timestamp(std::chrono::duration_cast<std::chrono::seconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
     }
 
-    std::vector<identity::IdentityIssue> issues_where(const std::string& where, std::optional<int64_t> person) {
+    std::vector<identity::IdentityIssue> issues_where(ReadConnection& r, const std::string& where, std::optional<int64_t> person) {
         std::string sql = "SELECT id, kind, person_id, other_person_id, detail, status, created_at FROM identity_issues WHERE " +
                           where + " ORDER BY id";
-        Statement s(reader_, sql.c_str());
+        Statement s(r.db, sql.c_str());
         if (person) s.bind(1, *person);
         std::vector<identity::IdentityIssue> out;
         while (s.step()) {
@@ -750,19 +801,19 @@ private:
         return out;
     }
 
-    // A person's ids at the partners, on the reader connection.
-    std::vector<sdk::PartnerId> partner_ids_of(int64_t person_id) {
-        Statement& ids = reader_statements_->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
+    // A person's ids at the partners.
+    std::vector<sdk::PartnerId> partner_ids_of(ReadConnection& r, int64_t person_id) {
+        Statement& ids = r.statements->get("SELECT scheme, value FROM person_ids WHERE person_id = ?1 ORDER BY scheme, value");
         ids.bind(1, person_id);
         std::vector<sdk::PartnerId> out;
         while (ids.step()) out.push_back({ids.text(0), ids.text(1)});
         return out;
     }
 
-    // The person a merge folded `p` into (and so on), reading on the reader connection.
-    identity::PersonRecord follow_merges(SqliteIdentityRepository& repo, identity::PersonRecord p) {
+    // The person a merge folded `p` into (and so on).
+    identity::PersonRecord follow_merges(ReadConnection& r, SqliteIdentityRepository& repo, identity::PersonRecord p) {
         for (int hops = 0; hops < 100; ++hops) {
-            Statement& m = reader_statements_->get("SELECT merged_into FROM persons WHERE id = ?1");
+            Statement& m = r.statements->get("SELECT merged_into FROM persons WHERE id = ?1");
             m.bind(1, p.id);
             if (!m.step() || m.is_null(0)) break;
             auto next = repo.by_id(m.integer(0));
@@ -772,19 +823,25 @@ private:
         return p;
     }
 
+    // Runs f with the connection this thread reads on: the snapshot's while
+    // this thread holds one (read_snapshot), else the shared reader.
     template <class F>
-    auto read(F&& f) -> Result<decltype(f())> {
-        std::lock_guard lock(reader_mutex_);
+    auto read(F&& f) -> Result<decltype(f(std::declval<ReadConnection&>()))> {
+        const bool in_snapshot = snapshot_holder_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+        ReadConnection& r = in_snapshot ? snapshot_reader_ : reader_;
+        std::unique_lock lock(r.mutex, std::defer_lock);
+        if (!in_snapshot) lock.lock();  // the snapshot holds it
         // A cached statement left on a row would keep its read transaction
-        // (and its old snapshot) open past this call.
+        // (and its old snapshot) open past this call; inside a snapshot the
+        // transaction stays open until the snapshot ends.
         struct EndReads {
             StatementCache* cache;
             ~EndReads() {
                 if (cache) cache->reset_all();
             }
-        } end_reads{reader_statements_.get()};
+        } end_reads{r.statements.get()};
         try {
-            return f();
+            return f(r);
         } catch (const std::exception& e) {
             metrics::counter("store_read_errors_total").inc();
             return Error::unavailable(std::string("store read failed: ") + e.what());
@@ -1048,6 +1105,11 @@ private:
             // Flushed here, the writer waits for the last few groups' pages.
             if (rc == SQLITE_OK) sync_database();
             if (rc == SQLITE_OK) {
+                // Routing's pass holds its read transaction for up to a few
+                // tens of milliseconds, longer than the wait below: wait for it
+                // to end here (the writer goes on), and keep the next one from
+                // starting until the WAL has started over.
+                std::lock_guard no_snapshot(snapshot_reader_.mutex);
                 std::lock_guard writing(write_lock_);
                 const auto held = std::chrono::steady_clock::now();
                 sqlite3_busy_timeout(checkpointer_, kRestartReaderWaitMs);
@@ -1232,9 +1294,11 @@ private:
     std::unique_ptr<StatementCache> writer_statements_;
     std::unique_ptr<SqliteOutbox> outbox_;
     std::function<void()> commit_listener_;
-    sqlite3* reader_ = nullptr;
-    std::unique_ptr<StatementCache> reader_statements_;  // used under reader_mutex_
-    std::mutex reader_mutex_;
+    ReadConnection reader_;  // the API's, the tools' and the report's reads
+    // Routing's passes (read_snapshot): a connection of their own, so that a
+    // pass holding its transaction never keeps the API's reads waiting.
+    ReadConnection snapshot_reader_;
+    std::atomic<std::thread::id> snapshot_holder_{};  // the thread in a snapshot, if any
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<Pending> queue_;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -170,6 +171,18 @@ public:
     // The sequence number of the last committed event (0: none yet): how far
     // a reader of the event flow is behind.
     virtual Result<int64_t> last_event_seq() = 0;
+    // Until the returned object is destroyed, the reads the calling thread
+    // makes (events_after, routing_history, ...) all see the store as it was
+    // at the first of them, however much is committed meanwhile: routing
+    // reads a pass of events and each one's history in one snapshot (one
+    // read transaction, whose pages stay cached for the whole pass). It does
+    // not see its own thread's commit_routing: end it before committing. One
+    // snapshot at a time per store; a second waits for the first to end.
+    class ReadSnapshot {
+    public:
+        virtual ~ReadSnapshot() = default;
+    };
+    virtual Result<std::unique_ptr<ReadSnapshot>> read_snapshot() = 0;
     virtual Result<StoreStats> stats() = 0;
 
     // Every event that is not retracted, with its resolved person, for the
