@@ -57,7 +57,12 @@ OPEN_CONNS=256   # open loop: enough that the client never queues at 80% load
 HS_CONNS=16      # handshake loop
 HS_THREADS=1     # load generator threads in the handshake loop: two contend on OpenSSL 3.0's locks
 IDLE=1000        # held connections for the memory figure
-LG_THREADS=2
+# Load generator threads everywhere else. One sends as much as two (nginx,
+# closed loop: 52,097 against 53,050 requests/s; the hub: a median 5,752
+# against 5,742 docs/s), and the second only contends with the system
+# measured for the two cores: the hub's p99 at 3,127 req/s was lower with one
+# in 4 of 4 interleaved pairs (13.3/11.9/10.0/13.8 against 14.0/14.9/14.2/17.0 ms).
+LG_THREADS=1
 cache=/var/tmp/ketenhub-bench
 started_at=$(date +%s)
 
@@ -1021,7 +1026,7 @@ fi)
   node-red-node-sqlite depends on the npm package sqlite3, whose prebuilt binary is a download from outside the
   npm registry; that download fails here, and npm builds it from the C source inside the npm package instead
   (\`npm_config_nodedir=/usr\`, the Node.js headers of the installed nodejs package).
-- The load generator (\`ketenhub-loadgen\`, $LG_THREADS threads) runs on the same 2 cores as the system measured.
+- The load generator (\`ketenhub-loadgen\`, $LG_THREADS thread$([ "$LG_THREADS" = 1 ] || echo s)) runs on the same 2 cores as the system measured.
 
 $analysis
 
