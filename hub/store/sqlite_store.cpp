@@ -21,8 +21,8 @@
 #include <ketenhub/sdk/dates.hpp>
 
 #include <algorithm>
-#include <cassert>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
