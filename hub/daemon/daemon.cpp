@@ -185,7 +185,8 @@ int serve(const std::string& path) {
         admin_server = std::make_unique<net::HttpsServer>(
             a->listener, current.admin_tls, [&admin = *admin_api](net::HttpRequest rq, const net::Peer& peer, net::Respond respond) {
                 admin.handle(std::move(rq), peer, std::move(respond));
-            });
+            },
+            "admin");
         if (auto started = admin_server->start(); !started) {
             std::fprintf(stderr, "ketenhub: cannot start the admin listener: %s\n", started.error().message.c_str());
             server.drain(std::chrono::milliseconds(0));

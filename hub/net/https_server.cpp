@@ -124,6 +124,10 @@ class Session;
 struct HttpsServer::Impl : std::enable_shared_from_this<Impl> {
     config::ListenerConfig cfg;
     Handler handler;
+    // From a request's header to its answer written, on this listener: what
+    // a client waits for, less the network (the ingest and store histograms
+    // time the parts inside).
+    metrics::Histogram* request_seconds = nullptr;
     asio::io_context ioc;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     tcp::acceptor acceptor{ioc};
@@ -213,6 +217,7 @@ private:
     // waits for it instead of closing the connection under it.
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read(ec, 0);
+        header_at_ = std::chrono::steady_clock::now();
         busy_ = true;
         if (parser_->is_done()) return on_read(ec, 0);
         beast::get_lowest_layer(stream_).expires_after(server_->cfg.read_timeout);
@@ -284,6 +289,9 @@ private:
         beast::get_lowest_layer(stream_).expires_after(server_->cfg.write_timeout);
         http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
             self->busy_ = false;
+            if (!ec && self->header_at_ != std::chrono::steady_clock::time_point{})
+                self->server_->request_seconds->observe(std::chrono::steady_clock::now() - self->header_at_);
+            self->header_at_ = {};
             if (ec) {
                 metrics::counter("http_write_errors_total").inc();
                 return self->close();
@@ -332,6 +340,7 @@ private:
     Peer peer_;
     size_t requests_ = 0;
     bool busy_ = false;
+    std::chrono::steady_clock::time_point header_at_{};  // the request in flight's header arrived (none: {})
     bool keep_alive_ = true;
     bool closed_ = false;
     bool linger_ = false;
@@ -377,8 +386,10 @@ void HttpsServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
     accept();
 }
 
-HttpsServer::HttpsServer(config::ListenerConfig listener, std::shared_ptr<TlsContext> tls, Handler handler)
+HttpsServer::HttpsServer(config::ListenerConfig listener, std::shared_ptr<TlsContext> tls, Handler handler,
+                         const std::string& name)
     : impl_(std::make_shared<Impl>()) {
+    impl_->request_seconds = &metrics::histogram("http_request_seconds{listener=\"" + name + "\"}");
     impl_->cfg = std::move(listener);
     impl_->tls = std::move(tls);
     impl_->handler = std::move(handler);

@@ -69,7 +69,9 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& file
 
 class HttpsServer {
 public:
-    HttpsServer(config::ListenerConfig listener, std::shared_ptr<TlsContext> tls, Handler handler);
+    // `name` labels the listener's metrics (http_request_seconds{listener=...}).
+    HttpsServer(config::ListenerConfig listener, std::shared_ptr<TlsContext> tls, Handler handler,
+                const std::string& name = "partner");
     ~HttpsServer();
     HttpsServer(const HttpsServer&) = delete;
     HttpsServer& operator=(const HttpsServer&) = delete;

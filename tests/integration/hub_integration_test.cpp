@@ -297,6 +297,9 @@ TEST_F(HubTest, KeepAliveCarriesSeveralRequestsOnOneConnection) {
     EXPECT_NE(metrics.body.find("ketenhub_store_queue_wait_seconds_count 2\n"), std::string::npos) << metrics.body;
     EXPECT_EQ(metrics.body.find("ketenhub_store_wal_sync_seconds_count 0\n"), std::string::npos) << metrics.body;
     EXPECT_NE(metrics.body.find("# TYPE ketenhub_store_wal_sync_seconds histogram\n"), std::string::npos) << metrics.body;
+    // The four exchanges answered before this one, each from its header to its answer written.
+    EXPECT_NE(metrics.body.find("ketenhub_http_request_seconds_count{listener=\"partner\"} 4\n"), std::string::npos)
+        << metrics.body;
 }
 
 TEST_F(HubTest, HealthAndReadyAre200) {
