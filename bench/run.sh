@@ -875,7 +875,7 @@ cat <<EOF
 Issue 5. Everything here except the analysis block is written by \`bench/run.sh\`$([ $quick = 1 ] && echo ' (here in `--quick` mode: one run per figure, short windows, store growth only up to 100k events)'); the
 analysis block is written by hand and kept when the script runs again.
 
-- Run: \`bash bench/run.sh\` (about 16 minutes; \`--quick\` about 3 minutes). It builds \`ketenhub\`,
+- Run: \`bash bench/run.sh\` (about 17 minutes; \`--quick\` about 4 minutes). It builds \`ketenhub\`,
   the adapters and \`ketenhub-loadgen\` in \`build-bench/\`, installs nginx (Debian package) and
   Node-RED (npm registry) when missing, runs everything against 127.0.0.1 and rewrites this file.
 - Load generator: \`build-bench/bench/ketenhub-loadgen --help\` (\`bench/loadgen.cpp\`); its smoke test is
