@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <dlfcn.h>
 #include <pthread.h>
 
 namespace ketenhub::daemon {
@@ -29,6 +30,20 @@ xmlParserInputPtr refuse_external_entity(const char* url, const char*, xmlParser
     metrics::counter("xml_external_entity_refused_total").inc();
     log::warn("xml_external_entity_refused", {{"url", url ? url : ""}});
     return nullptr;
+}
+
+// The allocator this process runs on, for the start-up line: jemalloc when
+// the executable linked it (hub/CMakeLists.txt), with whether the background
+// thread that gives freed memory back is on (malloc_conf, daemon/main.cpp).
+// Looked up at run time: the core library does not link jemalloc.
+std::string allocator_description() {
+    using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+    auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
+    if (!mallctl) return "glibc malloc";
+    bool on = false;
+    size_t size = sizeof on;
+    if (mallctl("background_thread", &on, &size, nullptr, 0) != 0) return "jemalloc";
+    return on ? "jemalloc, background thread on" : "jemalloc, background thread off";
 }
 
 log::Level level_of(const std::string& s) {
@@ -174,7 +189,7 @@ int serve(const std::string& path) {
     for (const auto& p : current.registry->all()) partner_codes.push_back(p->code);
     log::info("listening", {{"listener", "partner"}, {"address", current.config.listener.address}, {"port", server.port()},
                             {"config", current.config.file}, {"store", current.config.sqlite.path},
-                            {"partners", partner_codes}});
+                            {"partners", partner_codes}, {"allocator", allocator_description()}});
 
     // The operators' listener (<admin>): a second server of the same kind,
     // on its own port, reading the same store.

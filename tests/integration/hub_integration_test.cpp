@@ -302,6 +302,17 @@ TEST_F(HubTest, KeepAliveCarriesSeveralRequestsOnOneConnection) {
         << metrics.body;
 }
 
+// The start-up line names the allocator: jemalloc where the build linked it,
+// with the background thread on that gives memory freed after a burst back.
+TEST_F(HubTest, TheStartUpLineNamesTheAllocatorAndItsBackgroundThread) {
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+    auto listening = hub_->wait_for_event("listening", 0, 10s);
+    ASSERT_TRUE(listening.has_value()) << hub_->log_text();
+    EXPECT_EQ(listening->value("allocator", ""),
+              std::string(KETENHUB_IT_JEMALLOC ? "jemalloc, background thread on" : "glibc malloc"))
+        << listening->dump();
+}
+
 TEST_F(HubTest, HealthAndReadyAre200) {
     ASSERT_NO_FATAL_FAILURE(start_hub());
     auto c = connected("coa");
