@@ -79,6 +79,18 @@ protected:
         return t ? *t : std::nullopt;
     }
     int64_t persons() { return store_->stats()->persons; }
+    // The event flow from the start.
+    std::vector<StoredEvent> flow() {
+        auto all = store_->events_after(0, 10);
+        EXPECT_TRUE(all);
+        return all ? *all : std::vector<StoredEvent>{};
+    }
+    // What routing reads for `routed` (nullopt: the person no longer resolves, or the read failed).
+    std::optional<RoutingHistory> history(const StoredEvent& routed) {
+        auto h = store_->routing_history(routed);
+        EXPECT_TRUE(h) << (h ? std::string() : h.error().message);
+        return h ? *h : std::nullopt;
+    }
     std::vector<identity::IdentityIssue> issues() { return *store_->identity_issues(true); }
 
     fs::path dir_;
@@ -242,17 +254,15 @@ TEST_F(IdentityTest, RoutingHistoryIsInCommitOrderWhateverTheEventDates) {
     see("coa", who, "2010-09-01");
     see("coa", who, "2010-05-01");
     see("coa", who, "2010-07-01");
-    auto all = store_->events_after(0, 10);
-    ASSERT_TRUE(all);
-    ASSERT_EQ(all->size(), 3u);
-    auto h = store_->routing_history((*all)[2]);
-    ASSERT_TRUE(h) << h.error().message;
-    ASSERT_TRUE(*h);
-    ASSERT_EQ((*h)->events.size(), 3u);
-    for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*h)->events[i].seq, (*all)[i].seq) << i;
-    EXPECT_EQ((*h)->events[0].event.event_date, "2010-09-01");
-    EXPECT_EQ((*h)->events[0].record_id, (*all)[0].record_id);
-    EXPECT_EQ((*h)->events[0].partner, "coa");
+    const auto all = flow();
+    ASSERT_EQ(all.size(), 3u);
+    const auto h = history(all[2]);
+    ASSERT_TRUE(h);
+    ASSERT_EQ(h->events.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(h->events[i].seq, all[i].seq) << i;
+    EXPECT_EQ(h->events[0].event.event_date, "2010-09-01");
+    EXPECT_EQ(h->events[0].record_id, all[0].record_id);
+    EXPECT_EQ(h->events[0].partner, "coa");
 }
 
 TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
@@ -273,19 +283,17 @@ TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
     c.new_referrals.push_back({"SDT-2010-000001", kamara->person.hub_id, "mbt", "coa", "m1", "sent", c.now, c.now});
     ASSERT_TRUE(store_->commit_routing(c));
 
-    auto all = store_->events_after(0, 10);
-    ASSERT_TRUE(all);
-    ASSERT_EQ(all->size(), 4u);
-    auto h = store_->routing_history((*all)[2]);
-    ASSERT_TRUE(h) << h.error().message;
-    ASSERT_TRUE(*h);
-    EXPECT_EQ((*h)->person.hub_id, kamara->person.hub_id);
-    ASSERT_EQ((*h)->events.size(), 3u);  // not the COA event committed after the routed one
-    for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*h)->events[i].seq, (*all)[i].seq);
-    EXPECT_EQ((*h)->events.back().event.source.message_id, (*all)[2].event.source.message_id);
-    EXPECT_EQ((*h)->partner_ids.size(), 2u);
-    ASSERT_EQ((*h)->referrals.size(), 1u);
-    EXPECT_EQ((*h)->referrals[0].referral_id, "SDT-2010-000001");
+    const auto all = flow();
+    ASSERT_EQ(all.size(), 4u);
+    const auto h = history(all[2]);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->person.hub_id, kamara->person.hub_id);
+    ASSERT_EQ(h->events.size(), 3u);  // not the COA event committed after the routed one
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(h->events[i].seq, all[i].seq);
+    EXPECT_EQ(h->events.back().event.source.message_id, all[2].event.source.message_id);
+    EXPECT_EQ(h->partner_ids.size(), 2u);
+    ASSERT_EQ(h->referrals.size(), 1u);
+    EXPECT_EQ(h->referrals[0].referral_id, "SDT-2010-000001");
 
     // A referral made under the folded-away person's id (an event of theirs
     // routed after the merge) is the merged person's too, in order of creation.
