@@ -1,0 +1,120 @@
+// net::HttpsServer's I/O threads, over real mutual TLS with the hub's own
+// HTTPS client (the one that pushes to partners).
+#include "adapter_harness.hpp"
+#include "config/config.hpp"
+#include "net/https_client.hpp"
+#include "net/https_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace ketenhub;
+using namespace std::chrono_literals;
+
+namespace {
+
+class HttpsServerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        certs_ = fs::temp_directory_path() / ("kh-https-server-certs-" + std::to_string(::getpid()));
+        fs::remove_all(certs_);
+        const std::string cmd = "bash " + ketenhub::testing::source_dir() + "/scripts/gen-dev-certs.sh " + certs_.string() + " >/dev/null";
+        ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+    static void TearDownTestSuite() { fs::remove_all(certs_); }
+
+    static config::ListenerConfig listener(unsigned threads) {
+        config::ListenerConfig l;
+        l.address = "127.0.0.1";
+        l.port = 0;
+        l.threads = threads;
+        l.tls = {(certs_ / "ca.pem").string(), (certs_ / "partner-endpoint.pem").string(),
+                 (certs_ / "partner-endpoint-key.pem").string()};
+        return l;
+    }
+    // A server with `threads` I/O threads whose handler calls `handle` and
+    // answers 202; two documents posted together (the client opens a
+    // connection for each, since neither finds the other's idle); both must
+    // be answered, and the server drains cleanly.
+    static void serve_two_posts(unsigned threads, const std::function<void()>& handle) {
+        const auto l = listener(threads);
+        auto tls = net::make_server_tls(l.tls);
+        ASSERT_TRUE(tls) << tls.error().message;
+        net::HttpsServer server(l, *tls, [&](net::HttpRequest, const net::Peer&, net::Respond respond) {
+            handle();
+            net::HttpResponse r;
+            r.status = 202;
+            r.body = "{}";
+            respond(std::move(r));
+        });
+        auto started = server.start();
+        ASSERT_TRUE(started) << started.error().message;
+        auto client = net::make_https_client(
+            {(certs_ / "ca.pem").string(), (certs_ / "hub-client.pem").string(), (certs_ / "hub-client-key.pem").string()}, 2);
+        ASSERT_TRUE(client) << client.error().message;
+        const std::string url = "https://localhost:" + std::to_string(server.port()) + "/in";
+        std::promise<outbound::PushResponse> a, b;
+        (*client)->post({url, "application/xml", "<a/>"}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
+        (*client)->post({url, "application/xml", "<b/>"}, [&](outbound::PushResponse r) { b.set_value(std::move(r)); });
+        for (const auto& r : {a.get_future().get(), b.get_future().get()}) EXPECT_EQ(r.status, 202) << r.error;
+        EXPECT_TRUE(server.drain(1s));
+    }
+
+    static fs::path certs_;
+};
+fs::path HttpsServerTest::certs_;
+
+}  // namespace
+
+// Each I/O thread runs the connections accepted onto it, and connections are
+// handed to the threads in turn: two requests on two connections are handled
+// at the same time, each on its own thread. The handler of the first waits
+// for the second; had both connections gone to one thread, the second request
+// could not be read while the first's handler held that thread.
+TEST_F(HttpsServerTest, TwoConnectionsAreServedAtOnceOnTwoIoThreads) {
+    std::mutex mutex;
+    std::condition_variable arrived_cv;
+    int arrived = 0;
+    std::set<std::thread::id> handler_threads;
+    bool first_saw_the_second = false;
+    serve_two_posts(2, [&] {
+        std::unique_lock lock(mutex);
+        const bool first = arrived == 0;
+        ++arrived;
+        handler_threads.insert(std::this_thread::get_id());
+        arrived_cv.notify_all();
+        // Blocks this I/O thread on purpose, as a slow handler would.
+        if (first) first_saw_the_second = arrived_cv.wait_for(lock, 5s, [&] { return arrived >= 2; });
+    });
+    EXPECT_TRUE(first_saw_the_second) << "the second request was not handled while the first's handler held its thread";
+    EXPECT_EQ(handler_threads.size(), 2u);
+}
+
+// With one I/O thread a handler that holds it holds every connection: the
+// property above comes from the threads, not from the test's timing.
+TEST_F(HttpsServerTest, OneIoThreadServesItsConnectionsOneHandlerAtATime) {
+    std::mutex mutex;
+    int arrived = 0, concurrent = 0, most_at_once = 0;
+    serve_two_posts(1, [&] {
+        {
+            std::lock_guard lock(mutex);
+            ++arrived;
+            most_at_once = std::max(most_at_once, ++concurrent);
+        }
+        std::this_thread::sleep_for(100ms);
+        std::lock_guard lock(mutex);
+        --concurrent;
+    });
+    EXPECT_EQ(arrived, 2);
+    EXPECT_EQ(most_at_once, 1);
+}
