@@ -140,7 +140,10 @@ struct HttpsServer::Impl : std::enable_shared_from_this<Impl> {
     };
     std::vector<std::unique_ptr<IoThread>> io;
     size_t next_io = 0;
-    std::optional<tcp::acceptor> acceptor;  // on io[0]
+    // The acceptor has a thread of its own: on a session thread, a handler
+    // holding that thread (a large document) would stop every new connection.
+    std::unique_ptr<IoThread> accepting;
+    std::optional<tcp::acceptor> acceptor;
     bool running = false;
     std::mutex tls_mutex;
     std::shared_ptr<TlsContext> tls;
@@ -418,7 +421,8 @@ Status HttpsServer::start() {
     auto& i = *impl_;
     if (i.io.empty())
         for (unsigned n = 0; n < std::max(1u, i.cfg.threads); ++n) i.io.push_back(std::make_unique<Impl::IoThread>());
-    auto& a = i.acceptor.emplace(i.io.front()->ioc);
+    if (!i.accepting) i.accepting = std::make_unique<Impl::IoThread>();
+    auto& a = i.acceptor.emplace(i.accepting->ioc);
     a.open(endpoint.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(endpoint, ec);
@@ -428,13 +432,15 @@ Status HttpsServer::start() {
                                   ": " + ec.message());
     i.bound_port = a.local_endpoint().port();
     impl_->accept();
-    for (auto& t : i.io) {
-        t->work.emplace(t->ioc.get_executor());
-        t->thread = std::thread([&ioc = t->ioc, impl = impl_] {
-            name_this_thread("kh-io");
+    auto run = [this](Impl::IoThread& t, const char* name) {
+        t.work.emplace(t.ioc.get_executor());
+        t.thread = std::thread([&ioc = t.ioc, impl = impl_, name] {
+            name_this_thread(name);
             ioc.run();
         });
-    }
+    };
+    for (auto& t : i.io) run(*t, "kh-io");
+    run(*i.accepting, "kh-accept");
     i.running = true;
     return ok_status();
 }
@@ -470,15 +476,18 @@ bool HttpsServer::drain(std::chrono::milliseconds deadline) {
         std::unique_lock lock(i.sessions_mutex);
         clean = i.sessions_cv.wait_for(lock, deadline, [&] { return i.active.load() == 0; });
     }
-    for (auto& t : i.io) {
+    std::vector<Impl::IoThread*> all;
+    for (auto& t : i.io) all.push_back(t.get());
+    all.push_back(i.accepting.get());
+    for (auto* t : all) {
         t->work.reset();
         t->ioc.stop();
     }
-    for (auto& t : i.io) t->thread.join();
+    for (auto* t : all) t->thread.join();
     i.running = false;
     // Sessions still alive were abandoned mid-request; dropping their
     // handlers here would make them reference a dead io_context.
-    for (auto& t : i.io) {
+    for (auto* t : all) {
         t->ioc.restart();
         t->ioc.poll();
     }

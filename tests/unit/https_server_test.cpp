@@ -43,10 +43,11 @@ protected:
         return l;
     }
     // A server with `threads` I/O threads whose handler calls `handle` and
-    // answers 202; two documents posted together (the client opens a
-    // connection for each, since neither finds the other's idle); both must
-    // be answered, and the server drains cleanly.
-    static void serve_two_posts(unsigned threads, const std::function<void()>& handle) {
+    // answers 202; two documents posted, the second once `before_second`
+    // returns (the client opens a connection for each, since neither finds
+    // the other's idle); both must be answered, and the server drains cleanly.
+    static void serve_two_posts(unsigned threads, const std::function<void()>& handle,
+                                const std::function<void()>& before_second = [] {}) {
         const auto l = listener(threads);
         auto tls = net::make_server_tls(l.tls);
         ASSERT_TRUE(tls) << tls.error().message;
@@ -65,9 +66,10 @@ protected:
         const std::string url = "https://localhost:" + std::to_string(server.port()) + "/in";
         std::promise<outbound::PushResponse> a, b;
         (*client)->post({url, "application/xml", "<a/>"}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
+        before_second();
         (*client)->post({url, "application/xml", "<b/>"}, [&](outbound::PushResponse r) { b.set_value(std::move(r)); });
         for (const auto& r : {a.get_future().get(), b.get_future().get()}) EXPECT_EQ(r.status, 202) << r.error;
-        EXPECT_TRUE(server.drain(1s));
+        EXPECT_TRUE(server.drain(5s));  // above the 2 s a closing session waits for the client's close_notify
     }
 
     static fs::path certs_;
@@ -79,8 +81,9 @@ fs::path HttpsServerTest::certs_;
 // Each I/O thread runs the connections accepted onto it, and connections are
 // handed to the threads in turn: two requests on two connections are handled
 // at the same time, each on its own thread. The handler of the first waits
-// for the second; had both connections gone to one thread, the second request
-// could not be read while the first's handler held that thread.
+// for the second, whose connection is opened only once the first's handler
+// holds its thread: had the second connection gone to that thread too, or
+// had the acceptor been on it, the second request could not have arrived.
 TEST_F(HttpsServerTest, TwoConnectionsAreServedAtOnceOnTwoIoThreads) {
     std::mutex mutex;
     std::condition_variable arrived_cv;
@@ -94,7 +97,10 @@ TEST_F(HttpsServerTest, TwoConnectionsAreServedAtOnceOnTwoIoThreads) {
         handler_threads.insert(std::this_thread::get_id());
         arrived_cv.notify_all();
         // Blocks this I/O thread on purpose, as a slow handler would.
-        if (first) first_saw_the_second = arrived_cv.wait_for(lock, 5s, [&] { return arrived >= 2; });
+        if (first) first_saw_the_second = arrived_cv.wait_for(lock, 10s, [&] { return arrived >= 2; });
+    }, [&] {
+        std::unique_lock lock(mutex);
+        arrived_cv.wait_for(lock, 10s, [&] { return arrived >= 1; });
     });
     EXPECT_TRUE(first_saw_the_second) << "the second request was not handled while the first's handler held its thread";
     EXPECT_EQ(handler_threads.size(), 2u);
