@@ -32,17 +32,21 @@ void set_component(std::string node_id) {
 
 void write(Level level, std::string_view event, nlohmann::json fields) {
     if (static_cast<int>(level) < g_min_level.load()) return;
-    nlohmann::json line = nlohmann::json::object();
+    // The caller's object becomes the line (no copy of its fields), and it is
+    // serialized before the lock: the lock only orders whole lines.
+    nlohmann::json line = fields.is_object() ? std::move(fields) : nlohmann::json::object();
     line["ts"] = SystemClock().now_rfc3339_millis();
     line["level"] = name(level);
     line["event"] = std::string(event);
-    if (fields.is_object())
-        for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
-    std::lock_guard lock(g_mutex);
-    line["node"] = g_node;
+    {
+        std::lock_guard lock(g_mutex);
+        line["node"] = g_node;
+    }
     // Invalid UTF-8 in a field (from a partner's bytes) must not kill logging.
     std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fprintf(stderr, "%s\n", text.c_str());
+    text += '\n';
+    std::lock_guard lock(g_mutex);
+    std::fwrite(text.data(), 1, text.size(), stderr);
     std::fflush(stderr);
 }
 
