@@ -154,6 +154,8 @@ partners=("${ok_partners[@]}")
 
 # ------------------------------------------------------------------ helpers
 jget() { sqlite3 :memory: "SELECT json_extract('${2//\'/\'\'}', '$1')"; }
+# errors_of LINE: the answers of a load generator run that were not 2xx, and the transport errors.
+errors_of() { echo $(( $(jget '$.status.errors' "$1") + $(jget '$.status."5xx"' "$1") + $(jget '$.status."4xx"' "$1") )); }
 # mstat "v1 v2 ...": "median min max" (median of an even count: the lower middle)
 mstat() {
   tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g |
@@ -464,7 +466,7 @@ for r in $(seq 1 "$runs"); do
   R[hub_max]+=" $(jget '$.throughput' "$line")"
   R[hub_max_p99]+=" $(jget '$.latency_ms.p99' "$line")"
   R[hub_load_hwm]+=" $(hwm_kb "$HUB_PID")"
-  R[hub_max_errors]+=" $(( $(jget '$.status.errors' "$line") + $(jget '$.status."5xx"' "$line") + $(jget '$.status."4xx"' "$line") ))"
+  R[hub_max_errors]+=" $(errors_of "$line")"
   el=$(jget '$.elapsed_s' "$line")
   hub_cpu=$(awk -v a="$t0_hub" -v b="$t1_hub" -v e="$el" 'BEGIN {printf "%.0f", (b-a)/e}')
   lg_cpu=$(awk -v c="$(jget '$.cpu_s' "$line")" -v e="$el" 'BEGIN {printf "%.0f", 100*c/e}')
@@ -534,6 +536,11 @@ for r in $(seq 1 "$runs"); do
   R[hub_hs]+=" $(jget '$.throughput' "$line")"
   R[hub_hs_server_us]+=" $(server_us_per_hs "$t0" "$t1" "$line")"
   R[hub_hs_client_us]+=" $(client_us_per_hs "$line")"
+  # A partner that connects for every document: TCP, the full handshake, one
+  # POST answered after its commit, close.
+  line=$(lg hub-fresh "$HUB_PORT" --mode closed --fresh-connections --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
+  R[hub_fresh]+=" $(jget '$.throughput' "$line")"
+  R[hub_fresh_errors]+=" $(errors_of "$line")"
   stop_hub
 done
 idle_measure() { # NAME PORT PIDS-FUNCTION -> sets IDLE_RSS IDLE_OK
@@ -772,6 +779,10 @@ if [ $compare = 1 ]; then
       R[ngx_hs_server_us]+=" $(server_us_per_hs "$t0" "$t1" "$line")"
       R[ngx_hs_client_us]+=" $(client_us_per_hs "$line")"
     done
+    for r in $(seq 1 "$runs"); do
+      line=$(lg nginx-fresh "$NGX_PORT" --mode closed --fresh-connections --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
+      R[ngx_fresh]+=" $(jget '$.throughput' "$line")"
+    done
     stop_nginx
     for r in $(seq 1 "$runs"); do
       start_nginx
@@ -790,21 +801,21 @@ if [ $compare = 1 ]; then
     for r in $(seq 1 "$runs"); do
       line=$(lg nodered-max "$NR_PORT" --mode closed --connections $NR_CONNS --duration "$T_MAX" --warmup $WARM)
       R[nr_max]+=" $(jget '$.throughput' "$line")"
-      R[nr_max_errors]+=" $(( $(jget '$.status.errors' "$line") + $(jget '$.status."5xx"' "$line") + $(jget '$.status."4xx"' "$line") ))"
+      R[nr_max_errors]+=" $(errors_of "$line")"
     done
     # The issue's reference: the same flow with nothing persisted (XML parse and
     # answer), the flow its "4x Node-RED" is measured against.
     for r in $(seq 1 "$runs"); do
       line=$(lg nodered-parse-max "$NR_PORT" --url "https://127.0.0.1:$NR_PORT/v1/parsed" --mode closed --connections $NR_CONNS --duration "$T_MAX" --warmup $WARM)
       R[nr_parse_max]+=" $(jget '$.throughput' "$line")"
-      R[nr_parse_errors]+=" $(( $(jget '$.status.errors' "$line") + $(jget '$.status."5xx"' "$line") + $(jget '$.status."4xx"' "$line") ))"
+      R[nr_parse_errors]+=" $(errors_of "$line")"
     done
     # And at the hub's own concurrency, like for like with the hub's maximum
     # (NR_CONNS is Node-RED's best; with SQLite it did half as much at 128).
     for r in $(seq 1 "$runs"); do
       line=$(lg nodered-parse-max-$CONNS "$NR_PORT" --url "https://127.0.0.1:$NR_PORT/v1/parsed" --mode closed --connections $CONNS --duration "$T_MAX" --warmup $WARM)
       R[nr_parse_max_hubconns]+=" $(jget '$.throughput' "$line")"
-      R[nr_parse_errors]+=" $(( $(jget '$.status.errors' "$line") + $(jget '$.status."5xx"' "$line") + $(jget '$.status."4xx"' "$line") ))"
+      R[nr_parse_errors]+=" $(errors_of "$line")"
     done
     R[nr_load_hwm]=$(hwm_kb "$NR_PID")
     read -r nr_max_med _ _ <<<"$(mstat "${R[nr_max]}")"
@@ -820,6 +831,11 @@ if [ $compare = 1 ]; then
     for r in $(seq 1 "$runs"); do
       line=$(lg nodered-handshakes "$NR_PORT" --handshakes-only --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
       R[nr_hs]+=" $(jget '$.throughput' "$line")"
+    done
+    for r in $(seq 1 "$runs"); do
+      line=$(lg nodered-fresh "$NR_PORT" --mode closed --fresh-connections --connections $HS_CONNS --threads $HS_THREADS --duration "$T_HS" --warmup 1)
+      R[nr_fresh]+=" $(jget '$.throughput' "$line")"
+      R[nr_fresh_errors]+=" $(errors_of "$line")"
     done
     stop_nodered
     nr_pids() { echo "$NR_PID"; }
@@ -918,6 +934,7 @@ averages above show how busy it was.
 | rate achieved at 80% load (req/s) | $(cell hub_lat_80_achieved) | $(ngx_col ngx_lat_80_achieved) | $(nr_col nr_lat_80_achieved) | | |
 | events routed by the end of the 80% run (%) | $(cell hub_lat_80_routed 1) | – | – | | |
 | Full mTLS handshakes/s (no HTTP, $HS_CONNS connections) | $(cell hub_hs) | $(ngx_col ngx_hs) | $(nr_col nr_hs) | $(ratio "$(med hub_hs)" "$(med ngx_hs)") | $(ratio "$(med hub_hs)" "$(med nr_hs)") |
+| Durable ingest with a fresh mTLS connection per document (TCP, full handshake, one POST, close; $HS_CONNS connections) (docs/s) | $(cell hub_fresh) | $(ngx_col ngx_fresh) | $(nr_col nr_fresh) | $(ratio "$(med hub_fresh)" "$(med ngx_fresh)") | $(ratio "$(med hub_fresh)" "$(med nr_fresh)") |
 | CPU per full handshake, server side (µs) | $(cell hub_hs_server_us) | $(ngx_col ngx_hs_server_us) | – | $(ratio "$(med hub_hs_server_us)" "$(med ngx_hs_server_us)") | |
 | CPU per full handshake, load generator side (µs) | $(cell hub_hs_client_us) | $(ngx_col ngx_hs_client_us) | – | | |
 | RSS idle, after start (MB) | $(cell hub_idle_rss 1 1024) | $(ngx_col ngx_idle_rss 1 1024) | $(nr_col nr_idle_rss 1 1024) | $(ratio "$(med hub_idle_rss)" "$(med ngx_idle_rss)") | $(ratio "$(med hub_idle_rss)" "$(med nr_idle_rss)") |
@@ -938,7 +955,7 @@ that took more than 10 ms from their arrival at ingest to durable: $(cell hub_st
 the store, a wait in the writer's queue over 5 ms: $(cell hub_stage_q 2)% of documents, a group's
 transaction over 5 ms: $(cell hub_stage_t 2)% of groups, the WAL's fdatasync over 5 ms: $(cell hub_stage_s 2)%
 of syncs, the writer held over 5 ms while the WAL starts over: $(cell hub_stage_h 2)% of those holds.
-Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-–}; in Node-RED's: ${R[nr_max_errors]:-–} (with SQLite), ${R[nr_parse_errors]:-–} (nothing persisted).
+Errors (non-2xx or transport) in the ketenhub ingest runs: ${R[hub_max_errors]:-–} (keep-alive), ${R[hub_fresh_errors]:-–} (a connection per document); in Node-RED's: ${R[nr_max_errors]:-–} (with SQLite), ${R[nr_parse_errors]:-–} (nothing persisted), ${R[nr_fresh_errors]:-–} (a connection per document).
 The mix in the last closed-loop run: ${R[hub_mix_note]:-–}.
 
 ### Store growth
@@ -1022,6 +1039,10 @@ fi)
   and verifies the server's chain in full once per partner identity, then recognises it
   (\`hub/net/verified_certificates.hpp\`, as the hub does with the partners' chains); it still checks the
   server's signature over every handshake. Both servers are measured with this same client.
+- **A connection per document**: the same $HS_CONNS connections, each doing TCP connect, the full handshake,
+  one POST (\`Connection: close\`) and close, closed loop, on the hub's freshly started process after its
+  handshake run: what a partner system that connects for every push gets (the hub's 202 after the commit;
+  nginx's static 202; Node-RED's flow with SQLite).
 - **Memory**: VmRSS from \`/proc/PID/status\` after start; with $IDLE connections that each did the mTLS
   handshake and one POST, held open, 1 s after the last was established and again ${SETTLE} s later (the
   1,000 handshakes and POSTs arrive in one burst; what an allocator keeps from it shows in the first
