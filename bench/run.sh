@@ -8,8 +8,8 @@
 #
 #   bench/run.sh [--quick] [--runs N] [--build DIR] [--out FILE] [--no-compare] [--no-profile] [--keep]
 #
-#   --quick       ~3 minutes: one run per figure, short windows, store growth at
-#                 10k vs 100k events (the full run: 3 runs, 10k vs 1M; ~12 min plus the build)
+#   --quick       ~4 minutes: one run per figure, short windows, store growth at
+#                 10k vs 100k events (the full run: 3 runs, 10k vs 1M; ~18 min with the build)
 #   --runs N      runs per figure (median, min and max are reported)
 #   --build DIR   build directory (default build-bench; configured and built here)
 #   --out FILE    default docs/performance.md
@@ -891,7 +891,7 @@ cat <<EOF
 Issue 5. Everything here except the analysis block is written by \`bench/run.sh\`$([ $quick = 1 ] && echo ' (here in `--quick` mode: one run per figure, short windows, store growth only up to 100k events)'); the
 analysis block is written by hand and kept when the script runs again.
 
-- Run: \`bash bench/run.sh\` (about 17 minutes; \`--quick\` about 4 minutes). It builds \`ketenhub\`,
+- Run: \`bash bench/run.sh\` (about 18 minutes; \`--quick\` about 4 minutes). It builds \`ketenhub\`,
   the adapters and \`ketenhub-loadgen\` in \`build-bench/\`, installs nginx (Debian package) and
   Node-RED (npm registry) when missing, runs everything against 127.0.0.1 and rewrites this file.
 - Load generator: \`build-bench/bench/ketenhub-loadgen --help\` (\`bench/loadgen.cpp\`); its smoke test is
