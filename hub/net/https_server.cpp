@@ -120,6 +120,11 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const config::TlsFiles& file
 
 class Session;
 
+// From this size a request is handled on the listener's bulk thread (see
+// Session::on_read); the chain's single documents are a few KB, its batch
+// exports up to the body limit.
+constexpr size_t kBulkBodyBytes = 256 * 1024;
+
 struct HttpsServer::Impl : std::enable_shared_from_this<Impl> {
     config::ListenerConfig cfg;
     Handler handler;
@@ -143,6 +148,9 @@ struct HttpsServer::Impl : std::enable_shared_from_this<Impl> {
     // The acceptor has a thread of its own: on a session thread, a handler
     // holding that thread (a large document) would stop every new connection.
     std::unique_ptr<IoThread> accepting;
+    // Requests with a body of kBulkBodyBytes or more are handled here, one at
+    // a time, instead of on their connection's I/O thread.
+    std::unique_ptr<IoThread> bulk;
     std::optional<tcp::acceptor> acceptor;
     bool running = false;
     std::mutex tls_mutex;
@@ -273,9 +281,18 @@ private:
         // The deadline covers the whole exchange, including handling.
         beast::get_lowest_layer(stream_).expires_never();
         auto self = shared_from_this();
-        server_->handler(std::move(rq), peer_, [self](HttpResponse r) {
+        Respond respond = [self](HttpResponse r) {
             asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
-        });
+        };
+        // A large document (an export of thousands of records) takes its
+        // adapter a few hundred milliseconds; on this thread it would hold
+        // every other connection of the thread meanwhile. peer_ does not
+        // change after the handshake, so the bulk thread may read it.
+        if (rq.body.size() >= kBulkBodyBytes)
+            return asio::post(server_->bulk->ioc, [self, rq = std::move(rq), respond = std::move(respond)]() mutable {
+                self->server_->handler(std::move(rq), self->peer_, std::move(respond));
+            });
+        server_->handler(std::move(rq), peer_, std::move(respond));
     }
 
     void reply_and_close(unsigned status, const char* type, const char* title, const std::string& detail) {
@@ -422,6 +439,7 @@ Status HttpsServer::start() {
     if (i.io.empty())
         for (unsigned n = 0; n < std::max(1u, i.cfg.threads); ++n) i.io.push_back(std::make_unique<Impl::IoThread>());
     if (!i.accepting) i.accepting = std::make_unique<Impl::IoThread>();
+    if (!i.bulk) i.bulk = std::make_unique<Impl::IoThread>();
     auto& a = i.acceptor.emplace(i.accepting->ioc);
     a.open(endpoint.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
@@ -441,6 +459,7 @@ Status HttpsServer::start() {
     };
     for (auto& t : i.io) run(*t, "kh-io");
     run(*i.accepting, "kh-accept");
+    run(*i.bulk, "kh-bulk");
     i.running = true;
     return ok_status();
 }
@@ -479,6 +498,7 @@ bool HttpsServer::drain(std::chrono::milliseconds deadline) {
     std::vector<Impl::IoThread*> all;
     for (auto& t : i.io) all.push_back(t.get());
     all.push_back(i.accepting.get());
+    all.push_back(i.bulk.get());
     for (auto* t : all) {
         t->work.reset();
         t->ioc.stop();

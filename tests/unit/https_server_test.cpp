@@ -43,16 +43,17 @@ protected:
         return l;
     }
     // A server with `threads` I/O threads whose handler calls `handle` and
-    // answers 202; two documents posted, the second once `before_second`
-    // returns (the client opens a connection for each, since neither finds
-    // the other's idle); both must be answered, and the server drains cleanly.
-    static void serve_two_posts(unsigned threads, const std::function<void()>& handle,
-                                const std::function<void()>& before_second = [] {}) {
+    // answers 202; two documents posted (`first`, then `<b/>` once
+    // `before_second` returns; the client opens a connection for each, since
+    // neither finds the other's idle); both must be answered, and the server
+    // drains cleanly.
+    static void serve_two_posts(unsigned threads, const std::function<void(const net::HttpRequest&)>& handle,
+                                const std::function<void()>& before_second = [] {}, const std::string& first = "<a/>") {
         const auto l = listener(threads);
         auto tls = net::make_server_tls(l.tls);
         ASSERT_TRUE(tls) << tls.error().message;
-        net::HttpsServer server(l, *tls, [&](net::HttpRequest, const net::Peer&, net::Respond respond) {
-            handle();
+        net::HttpsServer server(l, *tls, [&](net::HttpRequest rq, const net::Peer&, net::Respond respond) {
+            handle(rq);
             net::HttpResponse r;
             r.status = 202;
             r.body = "{}";
@@ -65,7 +66,7 @@ protected:
         ASSERT_TRUE(client) << client.error().message;
         const std::string url = "https://localhost:" + std::to_string(server.port()) + "/in";
         std::promise<outbound::PushResponse> a, b;
-        (*client)->post({url, "application/xml", "<a/>"}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
+        (*client)->post({url, "application/xml", first}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
         before_second();
         (*client)->post({url, "application/xml", "<b/>"}, [&](outbound::PushResponse r) { b.set_value(std::move(r)); });
         for (const auto& r : {a.get_future().get(), b.get_future().get()}) EXPECT_EQ(r.status, 202) << r.error;
@@ -90,7 +91,7 @@ TEST_F(HttpsServerTest, TwoConnectionsAreServedAtOnceOnTwoIoThreads) {
     int arrived = 0;
     std::set<std::thread::id> handler_threads;
     bool first_saw_the_second = false;
-    serve_two_posts(2, [&] {
+    serve_two_posts(2, [&](const net::HttpRequest&) {
         std::unique_lock lock(mutex);
         const bool first = arrived == 0;
         ++arrived;
@@ -111,7 +112,7 @@ TEST_F(HttpsServerTest, TwoConnectionsAreServedAtOnceOnTwoIoThreads) {
 TEST_F(HttpsServerTest, OneIoThreadServesItsConnectionsOneHandlerAtATime) {
     std::mutex mutex;
     int arrived = 0, concurrent = 0, most_at_once = 0;
-    serve_two_posts(1, [&] {
+    serve_two_posts(1, [&](const net::HttpRequest&) {
         {
             std::lock_guard lock(mutex);
             ++arrived;
@@ -123,4 +124,34 @@ TEST_F(HttpsServerTest, OneIoThreadServesItsConnectionsOneHandlerAtATime) {
     });
     EXPECT_EQ(arrived, 2);
     EXPECT_EQ(most_at_once, 1);
+}
+
+// A document of 256 KiB or more (a batch export) is handled off its
+// connection's I/O thread: while its handler is still busy, a small document
+// on another connection of the same, only, I/O thread is read and answered.
+TEST_F(HttpsServerTest, ALargeDocumentDoesNotHoldTheOtherConnectionsOfItsThread) {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool large_started = false, small_answered = false, large_saw_small = false;
+    const std::string large = "<export>" + std::string(300 * 1024, 'x') + "</export>";
+    serve_two_posts(
+        1,
+        [&](const net::HttpRequest& rq) {
+            std::unique_lock lock(mutex);
+            if (rq.body.size() < large.size()) {
+                small_answered = true;
+                cv.notify_all();
+                return;
+            }
+            large_started = true;
+            cv.notify_all();
+            large_saw_small = cv.wait_for(lock, 10s, [&] { return small_answered; });
+        },
+        [&] {
+            std::unique_lock lock(mutex);
+            cv.wait_for(lock, 10s, [&] { return large_started; });
+        },
+        large);
+    EXPECT_TRUE(large_started);
+    EXPECT_TRUE(large_saw_small) << "the small document waited for the large one's handler";
 }
