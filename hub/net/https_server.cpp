@@ -241,6 +241,26 @@ private:
         header_at_ = std::chrono::steady_clock::now();
         busy_ = true;
         if (parser_->is_done()) return on_read(ec, 0);
+        // A client that asks before it sends the body (curl does for bodies
+        // over 1 MiB, as do .NET and Java clients) would otherwise wait a
+        // second or more for this before sending it anyway (RFC 9110 10.1.1).
+        // A body over the limit never gets here: the header's Content-Length
+        // already failed it with 413.
+        if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+            auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            beast::get_lowest_layer(stream_).expires_after(server_->cfg.write_timeout);
+            return http::async_write(stream_, *go_on, [self = shared_from_this(), go_on](beast::error_code e, std::size_t) {
+                if (e) {
+                    metrics::counter("http_write_errors_total").inc();
+                    return self->close();
+                }
+                self->read_body();
+            });
+        }
+        read_body();
+    }
+
+    void read_body() {
         beast::get_lowest_layer(stream_).expires_after(server_->cfg.read_timeout);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }

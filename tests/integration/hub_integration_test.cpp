@@ -177,6 +177,23 @@ TEST_F(HubTest, BodyOverTheLimitIs413AsSoonAsTheHeaderDeclaresIt) {
     EXPECT_EQ(count_documents(), 0);
 }
 
+// A client that asks before it sends its body (Expect: 100-continue; curl
+// does for bodies over 1 MiB) is told to go on at once instead of waiting
+// for its own timeout, and its document is stored.
+TEST_F(HubTest, ExpectContinueIsAnsweredWith100BeforeTheBody) {
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+    const std::string text = http_request_text("POST", "/v1/messages", coa_sample("valid", kKosovo), "application/xml");
+    const size_t header_end = text.find("\r\n\r\n");
+    auto c = connected("coa");
+    ASSERT_EQ(c->send_raw(text.substr(0, header_end) + "\r\nExpect: 100-continue\r\n\r\n"), "");
+    Response go_on = c->read_response();
+    ASSERT_EQ(go_on.status, 100u) << describe(go_on);
+    ASSERT_EQ(c->send_raw(text.substr(header_end + 4)), "");
+    Response r = c->read_response();
+    EXPECT_EQ(r.status, 202u) << describe(r);
+    EXPECT_EQ(count_documents(), 1);
+}
+
 // ---- who may connect -------------------------------------------------------
 
 TEST_F(HubTest, NoClientCertificateFailsTheHandshake) {
