@@ -242,10 +242,10 @@ private:
         busy_ = true;
         if (parser_->is_done()) return on_read(ec, 0);
         // A client that asks before it sends the body (curl does for bodies
-        // over 1 MiB, as do .NET and Java clients) would otherwise wait a
-        // second or more for this before sending it anyway (RFC 9110 10.1.1).
-        // A body over the limit never gets here: the header's Content-Length
-        // already failed it with 413.
+        // over 1 MiB; other clients can be set to) would otherwise wait for
+        // this, curl a second, before sending it anyway (RFC 9110 10.1.1). A
+        // Content-Length over the limit never gets here: the header already
+        // failed it with 413.
         if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
             auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             beast::get_lowest_layer(stream_).expires_after(server_->cfg.write_timeout);
