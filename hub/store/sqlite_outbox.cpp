@@ -155,26 +155,28 @@ Result<int64_t> SqliteOutbox::sequence_value(const std::string& name) {
     });
 }
 
-Result<std::vector<ReferralRecord>> SqliteOutbox::referrals_of(const std::string& person_hub_id) {
-    return guarded("reading referrals", [&] {
-        // Referrals stay with the person a merge folded them into. Two
-        // indexed lookups, sorted here: with IN (... UNION ...) and ORDER BY
-        // SQLite built and dropped two temporary B-trees for every call, and
-        // routing calls this for every event it routes (callgrind, bench/:
-        // a tenth of routing's instructions).
-        Statement& s = statements_.get(
-                (std::string(kReferralSelect) + "WHERE p.hub_id = ?1 UNION ALL " +
-                 std::string(kReferralSelect) + "JOIN persons m ON m.id = r.person_id "
-                 "WHERE m.merged_into = (SELECT id FROM persons WHERE hub_id = ?1)")
-                        .c_str());
-        s.bind(1, person_hub_id);
-        std::vector<ReferralRecord> out;
-        while (s.step()) out.push_back(referral_from(s));
-        std::sort(out.begin(), out.end(), [](const ReferralRecord& a, const ReferralRecord& b) {
-            return std::tie(a.created_at, a.referral_id) < std::tie(b.created_at, b.referral_id);
-        });
-        return out;
+std::vector<ReferralRecord> SqliteOutbox::read_referrals_of(StatementCache& cache, const std::string& person_hub_id) {
+    // Referrals stay with the person a merge folded them into. Two indexed
+    // lookups, sorted here: with IN (... UNION ...) and ORDER BY SQLite built
+    // and dropped two temporary B-trees for every call, and routing calls this
+    // for every event it routes (callgrind, bench/: a tenth of routing's
+    // instructions).
+    Statement& s = cache.get((std::string(kReferralSelect) + "WHERE p.hub_id = ?1 UNION ALL " + std::string(kReferralSelect) +
+                              "JOIN persons m ON m.id = r.person_id "
+                              "WHERE m.merged_into = (SELECT id FROM persons WHERE hub_id = ?1)")
+                                     .c_str());
+    s.bind(1, person_hub_id);
+    std::vector<ReferralRecord> out;
+    while (s.step()) out.push_back(referral_from(s));
+    s.reset();
+    std::sort(out.begin(), out.end(), [](const ReferralRecord& a, const ReferralRecord& b) {
+        return std::tie(a.created_at, a.referral_id) < std::tie(b.created_at, b.referral_id);
     });
+    return out;
+}
+
+Result<std::vector<ReferralRecord>> SqliteOutbox::referrals_of(const std::string& person_hub_id) {
+    return guarded("reading referrals", [&] { return read_referrals_of(statements_, person_hub_id); });
 }
 
 Result<std::optional<ReferralRecord>> SqliteOutbox::referral(const std::string& referral_id) {
@@ -341,12 +343,16 @@ Result<std::vector<DeliveryAttempt>> SqliteOutbox::attempts(int64_t outbox_id) {
     });
 }
 
+bool SqliteOutbox::read_has(StatementCache& cache, const std::string& dedupe_key) {
+    Statement& s = cache.get("SELECT 1 FROM outbox WHERE dedupe_key = ?1");
+    s.bind(1, dedupe_key);
+    const bool found = s.step();
+    s.reset();
+    return found;
+}
+
 Result<bool> SqliteOutbox::has(const std::string& dedupe_key) {
-    return guarded("reading the outbox", [&] {
-        Statement& s = statements_.get( "SELECT 1 FROM outbox WHERE dedupe_key = ?1");
-        s.bind(1, dedupe_key);
-        return s.step();
-    });
+    return guarded("reading the outbox", [&] { return read_has(statements_, dedupe_key); });
 }
 
 Result<bool> SqliteOutbox::confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) {

@@ -581,13 +581,10 @@ public:
             // they were asked to route, as routing it did at the time.
             if (!saw_routed) h.events.push_back(routed);
             h.events.back().person_hub_id = p->hub_id;
+            h.referrals = SqliteOutbox::read_referrals_of(*r.statements, p->hub_id);
             return h;
         });
         if (!history) return history.error();
-        if (!*history) return std::optional<RoutingHistory>{};
-        auto referrals = outbox_->referrals_of((*history)->person.hub_id);
-        if (!referrals) return referrals.error();
-        (*history)->referrals = std::move(*referrals);
         return history;
     }
 
@@ -698,7 +695,12 @@ public:
     Result<std::vector<OutboxEntry>> outbox_list(const OutboxQuery& query) override { return outbox_->list(query); }
     Result<std::optional<OutboxEntry>> outbox_entry(int64_t id, bool with_body) override { return outbox_->entry(id, with_body); }
     Result<std::vector<DeliveryAttempt>> delivery_attempts(int64_t id) override { return outbox_->attempts(id); }
-    Result<bool> outbox_has(const std::string& key) override { return outbox_->has(key); }
+    Result<bool> outbox_has(const std::string& key) override {
+        // Routing asks inside its snapshot: read there (SqliteOutbox::read_has).
+        if (snapshot_holder_.load(std::memory_order_relaxed) == std::this_thread::get_id())
+            return read([&](ReadConnection& r) { return SqliteOutbox::read_has(*r.statements, key); });
+        return outbox_->has(key);
+    }
     Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) override {
         return outbox_->confirm_mailbox(partner, id, now);
     }
