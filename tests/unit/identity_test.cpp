@@ -327,3 +327,52 @@ TEST_F(IdentityTest, RoutingHistoryFollowsMergesAndEndsAtTheRoutedEvent) {
     ASSERT_TRUE(none);
     EXPECT_FALSE(*none);
 }
+
+// Routing reads a pass's events, each one's history (the person's referrals
+// included) and the outbox's dedupe keys in one snapshot: a routing commit
+// made meanwhile (another node's, or this one's between passes) shows in the
+// next pass, never halfway through one.
+TEST_F(IdentityTest, RoutingHistoryAndTheOutboxCheckSeeTheSnapshotTheyAreReadIn) {
+    see("coa", {"2098315774", {{"coa", "31187604"}}, "Kamara", "Fatmata", "1989-02-17", "SL"});
+    const auto all = flow();
+    ASSERT_EQ(all.size(), 1u);
+    RoutingCommit first;
+    first.now = "2026-11-28T12:00:00.000Z";
+    first.new_referrals.push_back({"SDT-2010-000001", all[0].person_hub_id, "mbt", "coa", "m1", "sent", first.now, first.now});
+    ASSERT_TRUE(store_->commit_routing(first));
+
+    auto snapshot = store_->read_snapshot();
+    ASSERT_TRUE(snapshot) << snapshot.error().message;
+    auto before = store_->routing_history(all[0]);  // begins the snapshot's read transaction
+    ASSERT_TRUE(before && *before);
+    ASSERT_EQ((*before)->referrals.size(), 1u);
+
+    RoutingCommit second;
+    second.now = "2026-11-28T12:00:01.000Z";
+    second.new_referrals.push_back({"SDT-2010-000002", all[0].person_hub_id, "iom", "coa", "m1", "sent", second.now, second.now});
+    NewOutboxMessage m;
+    m.partner = "iom";
+    m.delivery = Delivery::Mailbox;
+    m.message_type = "referral_request";
+    m.message_id = "SDT-2010-000002";
+    m.body = "<x/>";
+    m.dedupe_key = "referral:SDT-2010-000002";
+    second.messages.push_back(m);
+    ASSERT_TRUE(store_->commit_routing(second));
+
+    auto within = store_->routing_history(all[0]);
+    ASSERT_TRUE(within && *within);
+    ASSERT_EQ((*within)->referrals.size(), 1u) << "a referral committed after the snapshot began";
+    auto has_within = store_->outbox_has(m.dedupe_key);
+    ASSERT_TRUE(has_within);
+    EXPECT_FALSE(*has_within);
+
+    snapshot->reset();
+    auto after = store_->routing_history(all[0]);
+    ASSERT_TRUE(after && *after);
+    ASSERT_EQ((*after)->referrals.size(), 2u);
+    EXPECT_EQ((*after)->referrals[1].referral_id, "SDT-2010-000002");
+    auto has_after = store_->outbox_has(m.dedupe_key);
+    ASSERT_TRUE(has_after);
+    EXPECT_TRUE(*has_after);
+}
