@@ -168,7 +168,6 @@ std::vector<ReferralRecord> SqliteOutbox::read_referrals_of(StatementCache& cach
     s.bind(1, person_hub_id);
     std::vector<ReferralRecord> out;
     while (s.step()) out.push_back(referral_from(s));
-    s.reset();
     std::sort(out.begin(), out.end(), [](const ReferralRecord& a, const ReferralRecord& b) {
         return std::tie(a.created_at, a.referral_id) < std::tie(b.created_at, b.referral_id);
     });
@@ -346,13 +345,7 @@ Result<std::vector<DeliveryAttempt>> SqliteOutbox::attempts(int64_t outbox_id) {
 bool SqliteOutbox::read_has(StatementCache& cache, const std::string& dedupe_key) {
     Statement& s = cache.get("SELECT 1 FROM outbox WHERE dedupe_key = ?1");
     s.bind(1, dedupe_key);
-    const bool found = s.step();
-    s.reset();
-    return found;
-}
-
-Result<bool> SqliteOutbox::has(const std::string& dedupe_key) {
-    return guarded("reading the outbox", [&] { return read_has(statements_, dedupe_key); });
+    return s.step();
 }
 
 Result<bool> SqliteOutbox::confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) {

@@ -54,7 +54,6 @@ public:
     Result<std::vector<OutboxEntry>> list(const OutboxQuery& query);
     Result<std::optional<OutboxEntry>> entry(int64_t id, bool with_body);
     Result<std::vector<DeliveryAttempt>> attempts(int64_t outbox_id);
-    Result<bool> has(const std::string& dedupe_key);
     Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now);
     Result<std::vector<OutboxSummary>> summary();
     Status requeue_dead(int64_t id, int64_t now_ms);

@@ -697,11 +697,10 @@ public:
     Result<std::vector<OutboxEntry>> outbox_list(const OutboxQuery& query) override { return outbox_->list(query); }
     Result<std::optional<OutboxEntry>> outbox_entry(int64_t id, bool with_body) override { return outbox_->entry(id, with_body); }
     Result<std::vector<DeliveryAttempt>> delivery_attempts(int64_t id) override { return outbox_->attempts(id); }
+    // Through read() like routing_history: inside routing's snapshot when
+    // routing asks (SqliteOutbox::read_has).
     Result<bool> outbox_has(const std::string& key) override {
-        // Routing asks inside its snapshot: read there (SqliteOutbox::read_has).
-        if (snapshot_holder_.load(std::memory_order_relaxed) == std::this_thread::get_id())
-            return read([&](ReadConnection& r) { return SqliteOutbox::read_has(*r.statements, key); });
-        return outbox_->has(key);
+        return read([&](ReadConnection& r) { return SqliteOutbox::read_has(*r.statements, key); });
     }
     Result<bool> confirm_mailbox(const std::string& partner, int64_t id, const std::string& now) override {
         return outbox_->confirm_mailbox(partner, id, now);
