@@ -15,6 +15,7 @@
 // partner numbers, family name) per synthetic person (see render()). Traffic goes to loopback
 // addresses only, and every loop is bounded by --duration or --requests.
 // One JSON line of results goes to stdout; progress goes to stderr.
+#include "net/peer_key_decoding.hpp"
 #include "net/verified_certificates.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -109,6 +110,11 @@ R"(usage: ketenhub-loadgen --url https://127.0.0.1:PORT/v1/messages --ca CA.pem
                          (if samples are given), hold them for --duration S
   --expect-status CODE   exit 1 unless every answer had this status (smoke tests)
   --timeout-ms MS        per-request timeout (default 30000)
+  --openssl-key-decoders read the hub's certificate key through OpenSSL 3.0's provider
+                         decoders, as OpenSSL does by default (slower: by default the load
+                         generator reads EC keys with OpenSSL's built-in code, see
+                         hub/net/peer_key_decoding.hpp, so that it takes less of the CPU
+                         it shares with the server it measures)
 Prints one JSON line with the results on stdout.
 )");
 }
@@ -142,6 +148,7 @@ struct Options {
     unsigned timeout_ms = 30000;
     bool all_samples = false;
     bool quiet = false;
+    bool openssl_key_decoders = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -202,6 +209,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--timeout-ms") o.timeout_ms = count(i);
         else if (a == "--all-samples") o.all_samples = true;
         else if (a == "--quiet") o.quiet = true;
+        else if (a == "--openssl-key-decoders") o.openssl_key_decoders = true;
         else if (a == "--samples") {
             std::string v = need(i);
             SampleDir s;
@@ -891,6 +899,9 @@ int main(int argc, char** argv) {
     if (partners.empty()) partners.push_back("default");
     size_t doc_bytes = 0;
     for (auto& t : templates) doc_bytes += t->text.size();
+    if (!o.openssl_key_decoders)
+        if (auto why = ketenhub::net::read_ec_certificate_keys_with_builtin_code(); !why.empty())
+            std::fprintf(stderr, "ketenhub-loadgen: EC keys read by OpenSSL's decoders (%s)\n", why.c_str());
     try {
         for (const auto& p : partners) {
             std::string cert = o.cert, key = o.key;
@@ -1016,6 +1027,7 @@ int main(int argc, char** argv) {
                                                     : (elapsed > 0 ? round3(total.handshakes / elapsed) : 0);
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
+    r["ec_key_reading"] = ketenhub::net::ec_certificate_keys_read_with_builtin_code() ? "builtin" : "openssl_decoders";
     r["cpu_s"] = round3(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     r["elapsed_s"] = round3(elapsed);
     std::cout << r.dump() << std::endl;

@@ -1038,7 +1038,10 @@ fi)
   \`scripts/gen-dev-certs.sh\`, TLS 1.3. The load generator sends its certificate alone (the server holds the CA)
   and verifies the server's chain in full once per partner identity, then recognises it
   (\`hub/net/verified_certificates.hpp\`, as the hub does with the partners' chains); it still checks the
-  server's signature over every handshake. Both servers are measured with this same client.
+  server's signature over every handshake. It reads the server certificate's EC key with OpenSSL's
+  built-in code rather than OpenSSL 3.0's provider decoders (\`hub/net/peer_key_decoding.hpp\`; about a
+  fifth less of the CPU it shares with the server; \`--openssl-key-decoders\` for OpenSSL's default); the
+  servers keep OpenSSL's default. Both servers are measured with this same client.
 - **A connection per document**: the same $HS_CONNS connections, each doing TCP connect, the full handshake,
   one POST (\`Connection: close\`) and close, closed loop, on the hub's freshly started process after its
   handshake run: what a partner system that connects for every push gets (the hub's 202 after the commit;

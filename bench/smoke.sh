@@ -87,8 +87,12 @@ check "open loop" 100 "$out" '$.status.202'
 out=$("$loadgen" "${common[@]}" --mode closed --fresh-connections --connections 2 --requests 30 --expect-status 202)
 check "fresh connections" 30 "$out" '$.status.202'
 [ "$(json '$.handshakes' "$out")" = 30 ] || fail "fresh connections: expected 30 handshakes: $out"
+[ "$(json '$.ec_key_reading' "$out")" = builtin ] || fail "fresh connections: EC keys not read by OpenSSL's built-in code: $out"
 out=$("$loadgen" "${common[@]}" --handshakes-only --connections 2 --requests 30)
 check "handshakes only" 30 "$out" '$.handshakes'
+out=$("$loadgen" "${common[@]}" --handshakes-only --connections 2 --requests 30 --openssl-key-decoders)
+check "handshakes only, keys through OpenSSL's decoders" 30 "$out" '$.handshakes'
+[ "$(json '$.ec_key_reading' "$out")" = openssl_decoders ] || fail "--openssl-key-decoders: $out"
 
 kill -TERM "$hub_pid"
 wait "$hub_pid" || fail "the hub did not stop cleanly"
