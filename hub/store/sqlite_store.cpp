@@ -940,7 +940,7 @@ private:
                     metrics::counter("store_write_errors_total").inc();
                     log::error("store_request_failed", {{"partner", p.request.partner}, {"receipt_id", p.request.receipt_id},
                                                         {"reason", e.what()}});
-                    results.push_back(Error::unavailable(std::string("store write failed: ") + e.what()));
+                    results.emplace_back(Error::unavailable(std::string("store write failed: ") + e.what()));
                 }
             }
             writer_statements_->reset_all();

@@ -83,7 +83,8 @@ Trajectory derive(const std::vector<store::StoredEvent>& events) {
         }
 
         if (e.type == sdk::event_type::kReferral)
-            t.referrals.push_back({e.event_date, s.partner, str(e, "referred_to"), str(e, "referral_number")});
+            t.referrals.push_back(
+                {.date = e.event_date, .partner = s.partner, .to = str(e, "referred_to"), .reference = str(e, "referral_number")});
         if (e.type == sdk::event_type::kReferralAnswer) {
             // An answer closes the open referral to that partner.
             const std::string answer = str(e, "answer");

@@ -8,11 +8,11 @@
 #include <stdexcept>
 
 namespace {
-kh_status create(const uint8_t*, size_t, kh_adapter_instance** i, kh_buffer*) {
+[[maybe_unused]] kh_status create(const uint8_t*, size_t, kh_adapter_instance** i, kh_buffer*) {
     *i = reinterpret_cast<kh_adapter_instance*>(std::malloc(1));
     return KH_OK;
 }
-void destroy(kh_adapter_instance* i) { std::free(i); }
+[[maybe_unused]] void destroy(kh_adapter_instance* i) { std::free(i); }
 kh_status fail(kh_buffer* out, const char* json) {
     size_t n = std::strlen(json);
     out->data = static_cast<uint8_t*>(std::malloc(n));
@@ -20,7 +20,7 @@ kh_status fail(kh_buffer* out, const char* json) {
     out->size = n;
     return KH_INTERNAL_ERROR;
 }
-kh_status decode(kh_adapter_instance*, const uint8_t*, size_t, kh_buffer* out) {
+[[maybe_unused]] kh_status decode(kh_adapter_instance*, const uint8_t*, size_t, kh_buffer* out) {
 #if KH_TEST_PLUGIN == 4
     // Malformed canonical output: the host must not trust it.
     const char* junk = "{\"records\": 42}";
@@ -33,13 +33,13 @@ kh_status decode(kh_adapter_instance*, const uint8_t*, size_t, kh_buffer* out) {
     return fail(out, R"({"errors":[{"line":0,"field":"","message":"test plugin cannot decode"}]})");
 #endif
 }
-kh_status encode(kh_adapter_instance*, const uint8_t*, size_t, kh_buffer* out) {
+[[maybe_unused]] kh_status encode(kh_adapter_instance*, const uint8_t*, size_t, kh_buffer* out) {
     return fail(out, R"({"errors":[{"line":0,"field":"","message":"test plugin cannot encode"}]})");
 }
-kh_status describe(kh_adapter_instance*, kh_buffer* out) {
+[[maybe_unused]] kh_status describe(kh_adapter_instance*, kh_buffer* out) {
     return fail(out, R"({"errors":[{"line":0,"field":"","message":"no"}]})");
 }
-void free_buffer(kh_buffer* b) {
+[[maybe_unused]] void free_buffer(kh_buffer* b) {
     std::free(b->data);
     b->data = nullptr;
     b->size = 0;

@@ -66,9 +66,9 @@ protected:
         ASSERT_TRUE(client) << client.error().message;
         const std::string url = "https://localhost:" + std::to_string(server.port()) + "/in";
         std::promise<outbound::PushResponse> a, b;
-        (*client)->post({url, "application/xml", first}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
+        (*client)->post({.url = url, .content_type = "application/xml", .body = first}, [&](outbound::PushResponse r) { a.set_value(std::move(r)); });
         before_second();
-        (*client)->post({url, "application/xml", "<b/>"}, [&](outbound::PushResponse r) { b.set_value(std::move(r)); });
+        (*client)->post({.url = url, .content_type = "application/xml", .body = "<b/>"}, [&](outbound::PushResponse r) { b.set_value(std::move(r)); });
         for (const auto& r : {a.get_future().get(), b.get_future().get()}) EXPECT_EQ(r.status, 202) << r.error;
         EXPECT_TRUE(server.drain(5s));  // above the 2 s a closing session waits for the client's close_notify
     }

@@ -123,7 +123,7 @@ TEST_F(OutboxStore, DeadLettersCanBeRequeuedButUnencodableOnesCannot) {
     EXPECT_EQ((*summary)[0].pending, 0);
     ASSERT_TRUE(store_->requeue_dead(id, 2000));
     EXPECT_EQ((*store_->outbox_entry(id, false))->status, "pending");
-    auto dead = store_->outbox_list({std::nullopt, std::string("dead")});
+    auto dead = store_->outbox_list({.status = std::string("dead")});
     ASSERT_EQ(dead->size(), 1u);
     EXPECT_EQ((*dead)[0].last_error, unencodable.dead_on_arrival);
     auto refused = store_->requeue_dead((*dead)[0].id, 2000);
@@ -135,7 +135,7 @@ TEST_F(OutboxStore, DeadLettersCanBeRequeuedButUnencodableOnesCannot) {
 TEST_F(OutboxStore, MailboxMessagesWaitUntilTheirPartnerConfirms) {
     ASSERT_TRUE(commit({message("m", Delivery::Mailbox, "mbt")}));
     EXPECT_TRUE(store_->claim_due_push(1000, 5000, "n", 10)->empty()) << "mailbox messages are never pushed";
-    auto waiting = store_->outbox_list({std::string("mbt"), std::string("waiting")});
+    auto waiting = store_->outbox_list({.partner = std::string("mbt"), .status = std::string("waiting")});
     ASSERT_EQ(waiting->size(), 1u);
     const int64_t id = (*waiting)[0].id;
     EXPECT_FALSE(*store_->confirm_mailbox("vwn", id, "t")) << "another partner cannot confirm it";

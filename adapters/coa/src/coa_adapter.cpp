@@ -122,7 +122,7 @@ private:
         DecodedDocument d;
         d.document_type = e.source.document_type;
         d.message_id = e.source.message_id;
-        d.records.push_back(Record{e.source.message_id, line, true, {e}, {}});
+        d.records.push_back(Record{.record_id = e.source.message_id, .line = line, .accepted = true, .events = {e}});
         return d;
     }
 

@@ -175,7 +175,7 @@ inline std::string amsterdam_timestamp(int64_t utc_seconds) {
     int64_t local = utc_seconds + offset;
     Civil c = civil_from_days(floor_days(local));
     int64_t sod = local - floor_days(local) * 86400;
-    char buf[40];
+    char buf[96];  // room for any int the format could be given, so no truncation to reason about
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d+%02d:00", c.year, c.month, c.day,
                   static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60),
                   offset / 3600);
