@@ -1,4 +1,5 @@
 #include "net/https_server.hpp"
+#include "net/openssl_error.hpp"
 
 #include "common/background.hpp"
 #include "common/log.hpp"
@@ -42,15 +43,6 @@ public:
 };
 
 namespace {
-
-std::string openssl_error() {
-    unsigned long e = ERR_get_error();
-    if (!e) return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return buf;
-}
 
 partners::PeerCertificate describe_peer(SSL* ssl) {
     partners::PeerCertificate out;

@@ -3,9 +3,9 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "net/peer_key_decoding.hpp"
+#include "net/openssl_error.hpp"
 
 #include <openssl/engine.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <mutex>
@@ -30,33 +30,23 @@ int ec_key_methods(ENGINE*, EVP_PKEY_METHOD** method, const int** nids, int nid)
     return 0;
 }
 
-std::string openssl_error(const char* what) {
-    std::string s = what;
-    if (unsigned long e = ERR_get_error(); e != 0) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        s += ": ";
-        s += buf;
-    }
-    ERR_clear_error();
-    return s;
-}
+std::string failed(const char* what) { return std::string(what) + ": " + openssl_error(); }
 
 std::string register_engine() {
     if (EVP_PKEY_meth_find(EVP_PKEY_EC) == nullptr) return "OpenSSL has no built-in EC key method";
     ENGINE* e = ENGINE_new();
-    if (e == nullptr) return openssl_error("ENGINE_new");
+    if (e == nullptr) return failed("ENGINE_new");
     if (!ENGINE_set_id(e, "ketenhub-builtin-ec") ||
         !ENGINE_set_name(e, "Ketenhub: EC certificate keys read by OpenSSL's built-in code") ||
         !ENGINE_set_pkey_meths(e, ec_key_methods)) {
         ENGINE_free(e);
-        return openssl_error("setting up the engine");
+        return failed("setting up the engine");
     }
     // The tables hold their own reference; the engine lives as long as the
     // process (OpenSSL frees its tables at exit).
     if (!ENGINE_add(e) || !ENGINE_register_pkey_meths(e)) {
         ENGINE_free(e);
-        return openssl_error("registering the engine");
+        return failed("registering the engine");
     }
     ENGINE_free(e);
     return {};
